@@ -1,0 +1,2 @@
+/// Trace readers, synthetic workloads, the discrete-event fleet simulator and peers' routing policies.
+public enum FleetSimulation {}

@@ -1,0 +1,42 @@
+/// The claim a routed request holds on its replica's outstanding-request count.
+///
+/// A ``Router`` increments the chosen replica's outstanding count when it returns a decision; releasing the
+/// lease decrements it. Release exactly when the request stops occupying the replica: when the response
+/// finishes, fails, or the client goes away (cancellation). Releasing is idempotent: the first call
+/// decrements, later calls (on this value or any copy) do nothing. A lease whose replica was removed in the
+/// meantime releases without touching the counts of any replica that joined since.
+///
+/// The type is a small value (a reference and two integers): routing and releasing allocate nothing.
+/// Prefer ``Router/withLease(for:at:isolation:_:)``, which releases on every path out of its body.
+public struct Lease: Sendable {
+    let owner: any LeaseOwner
+    let entry: UInt32
+    let generation: UInt32
+
+    init(owner: any LeaseOwner, entry: UInt32, generation: UInt32) {
+        self.owner = owner
+        self.entry = entry
+        self.generation = generation
+    }
+
+    /// Releases the lease. Safe to call more than once and from any task; only the first call has an
+    /// effect.
+    ///
+    /// - Returns: `true` if this call released the lease, `false` if it was already released.
+    /// - Complexity: O(1); takes the router's lock once.
+    @discardableResult
+    public func release() -> Bool {
+        owner.releaseLease(entry: entry, generation: generation)
+    }
+
+    /// Whether the lease is still held (not yet released). A snapshot: another task may release it next.
+    public var isHeld: Bool {
+        owner.isLeaseHeld(entry: entry, generation: generation)
+    }
+}
+
+/// The object a lease reports back to (a router). Internal so that leases can only come from routers.
+protocol LeaseOwner: AnyObject, Sendable {
+    func releaseLease(entry: UInt32, generation: UInt32) -> Bool
+    func isLeaseHeld(entry: UInt32, generation: UInt32) -> Bool
+}

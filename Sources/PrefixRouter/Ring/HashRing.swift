@@ -1,0 +1,142 @@
+/// An immutable consistent-hash ring over a set of replicas, with virtual nodes and weights.
+///
+/// Each replica of weight *w* owns `w × virtualNodesPerWeight` points. The point of virtual node *i* of
+/// replica *r* is XXH3-64 (seed ``pointSeed``) of a separator-safe encoding of `(r, i)`: the little-endian
+/// byte length of *r*'s UTF-8 id, the id's bytes, then *i* as a little-endian 64-bit integer. Unlike
+/// `name + decimal(i)` (KubeAI), no two `(id, i)` pairs share an encoding, so `pod-1`/`12` and `pod-11`/`2`
+/// get different points.
+///
+/// A key belongs to the replica of the first point at or after it, clockwise, wrapping at the top. Points
+/// depend only on replica ids and weights, so every process that builds a ring from the same membership
+/// gets the same ring, and removing a replica moves only the keys it owned.
+///
+/// The ring is a value: a router rebuilds it when membership or weights change and swaps it in.
+///
+/// - Complexity: building is O(V log V) for V points; ``owner(of:)`` is O(log V).
+public struct HashRing: Sendable {
+    /// The seed of every point hash. Fixed forever: changing it would move every key in every deployment.
+    public static let pointSeed: UInt64 = 0x5052_4546_4958_5247  // "PREFIXRG"
+
+    /// The default number of virtual nodes per unit of weight (nginx's 160; see ROUTING.md for the balance
+    /// and disruption this gives at 64 replicas).
+    public static let defaultVirtualNodesPerWeight = 160
+
+    /// The members, in the order given to the initialiser.
+    public let members: [Replica]
+    /// Virtual nodes per unit of weight.
+    public let virtualNodesPerWeight: Int
+
+    /// Sorted point positions.
+    @usableFromInline let points: [UInt64]
+    /// `owners[i]` is the index into ``members`` of the replica owning `points[i]`.
+    @usableFromInline let owners: [Int32]
+
+    /// Builds the ring.
+    ///
+    /// - Throws: ``PrefixRouterError`` when an id is empty or repeated, a weight is out of range, or
+    ///   `virtualNodesPerWeight` is outside `1...10_000`.
+    /// - Complexity: O(V log V) where V is the total number of points.
+    public init(
+        members: [Replica], virtualNodesPerWeight: Int = HashRing.defaultVirtualNodesPerWeight
+    ) throws(PrefixRouterError) {
+        guard (1...10_000).contains(virtualNodesPerWeight) else {
+            throw PrefixRouterError(
+                .invalidVirtualNodes,
+                "virtualNodesPerWeight: expected 1...10000, found \(virtualNodesPerWeight)")
+        }
+        var seen = Set<ReplicaID>()
+        for member in members {
+            try member.validate()
+            guard seen.insert(member.id).inserted else {
+                throw PrefixRouterError(.duplicateReplicaID, "replica id \(member.id): appears more than once")
+            }
+        }
+        var entries: [(point: UInt64, owner: Int32)] = []
+        entries.reserveCapacity(members.reduce(0) { $0 + $1.weight } * virtualNodesPerWeight)
+        var scratch: [UInt8] = []
+        for (memberIndex, member) in members.enumerated() {
+            for vnode in 0..<(member.weight * virtualNodesPerWeight) {
+                entries.append((HashRing.point(of: member.id, virtualNode: vnode, scratch: &scratch), Int32(memberIndex)))
+            }
+        }
+        // Ties (a 64-bit collision) are broken by id so that the order never depends on input order.
+        entries.sort { a, b in
+            a.point != b.point ? a.point < b.point : members[Int(a.owner)].id < members[Int(b.owner)].id
+        }
+        self.members = members
+        self.virtualNodesPerWeight = virtualNodesPerWeight
+        self.points = entries.map(\.point)
+        self.owners = entries.map(\.owner)
+    }
+
+    /// The position on the ring of virtual node `virtualNode` of replica `id`. Pure and stable.
+    public static func point(of id: ReplicaID, virtualNode: Int) -> UInt64 {
+        var scratch: [UInt8] = []
+        return point(of: id, virtualNode: virtualNode, scratch: &scratch)
+    }
+
+    static func point(of id: ReplicaID, virtualNode: Int, scratch: inout [UInt8]) -> UInt64 {
+        scratch.removeAll(keepingCapacity: true)
+        let utf8 = id.rawValue.utf8
+        withUnsafeBytes(of: UInt64(utf8.count).littleEndian) { scratch.append(contentsOf: $0) }
+        scratch.append(contentsOf: utf8)
+        withUnsafeBytes(of: UInt64(virtualNode).littleEndian) { scratch.append(contentsOf: $0) }
+        return scratch.withUnsafeBytes { XXH3.hash($0, seed: pointSeed) }
+    }
+
+    /// The number of points on the ring.
+    @inlinable
+    public var pointCount: Int { points.count }
+
+    /// Whether the ring has no members.
+    @inlinable
+    public var isEmpty: Bool { points.isEmpty }
+
+    /// The index of the first point at or after `key`, wrapping to 0 past the last point.
+    ///
+    /// - Precondition: the ring is not empty.
+    /// - Complexity: O(log V).
+    @inlinable
+    func firstPoint(atOrAfter key: UInt64) -> Int {
+        var low = 0
+        var high = points.count
+        while low < high {
+            let mid = (low &+ high) >> 1
+            if points[mid] < key { low = mid &+ 1 } else { high = mid }
+        }
+        return low == points.count ? 0 : low
+    }
+
+    /// The index into ``members`` of the member owning point index `pointIndex`.
+    @inlinable
+    func owner(atPoint pointIndex: Int) -> Int { Int(owners[pointIndex]) }
+
+    /// The replica that owns `key` on the plain ring (no load bound, no health), or nil for an empty ring.
+    ///
+    /// - Complexity: O(log V).
+    public func owner(of key: UInt64) -> ReplicaID? {
+        guard !points.isEmpty else { return nil }
+        return members[owner(atPoint: firstPoint(atOrAfter: key))].id
+    }
+
+    /// The distinct members in the clockwise order met from `key`: the owner first, then the replicas a
+    /// bounded-load lookup spills to, in order. A pure function of `(key, membership)`.
+    ///
+    /// - Complexity: O(V) in the worst case; allocates the result.
+    public func spillOrder(of key: UInt64) -> [ReplicaID] {
+        guard !points.isEmpty else { return [] }
+        var seen = [Bool](repeating: false, count: members.count)
+        var order: [ReplicaID] = []
+        order.reserveCapacity(members.count)
+        var index = firstPoint(atOrAfter: key)
+        for _ in 0..<points.count where order.count < members.count {
+            let member = owner(atPoint: index)
+            if !seen[member] {
+                seen[member] = true
+                order.append(members[member].id)
+            }
+            index = index &+ 1 == points.count ? 0 : index &+ 1
+        }
+        return order
+    }
+}

@@ -1,0 +1,1 @@
+print("PrefixRouterBench: not yet implemented")
