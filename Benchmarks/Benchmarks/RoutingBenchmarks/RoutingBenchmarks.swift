@@ -1,0 +1,140 @@
+import Benchmark
+import BenchmarkFixtures
+import PrefixRouter
+
+// Routing hot path: ring lookups, and route + release for every library strategy with prehashed requests.
+//
+// Every benchmark runs `scaledIterations` (1,000) operations per sample, so wall clock and throughput are per
+// operation, and the malloc count is per 1,000 operations: a steady-state allocation anywhere on the path
+// shows up as ≥ 1. The `mallocCountTotal` tolerance below is 0 and the stored thresholds (Thresholds/) hold
+// 0 for every route + release benchmark, so `benchmark thresholds check` fails on any new allocation.
+
+/// Requests cycled through by each benchmark (a power of two, so the index is a mask).
+let requestCount = 1_024
+/// Leases kept held in the background, so the fleet is loaded as in production (two per replica at 64).
+let backgroundLeasesPerReplica = 2
+
+let routeMetrics: [BenchmarkMetric] = [.wallClock, .throughput, .mallocCountTotal]
+
+/// Any allocation in the measured loop is a regression: no tolerance on top of the stored threshold.
+var noNewAllocations: [BenchmarkMetric: BenchmarkThresholds] {
+    [
+        .mallocCountTotal: .init(absolute: [.p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0])
+    ]
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: routeMetrics,
+        warmupIterations: 10,
+        scalingFactor: .kilo,
+        maxDuration: .seconds(2),
+        maxIterations: .kilo(10),
+        thresholds: noNewAllocations
+    )
+
+    ringLookupBenchmarks()
+    routeReleaseBenchmarks()
+    concurrentRouteReleaseBenchmarks()
+}
+
+// MARK: Ring lookups
+
+func ringLookupBenchmarks() {
+    var random = RandomSource(seed: 0x5249_4E47)
+    let keys = (0..<requestCount).map { _ in random.next() }
+    let mask = requestCount - 1
+    for replicaCount in [4, 64, 1_024] {
+        let replicas = Fleets.replicas(replicaCount)
+        guard let ring = try? HashRing(members: replicas) else { continue }
+        Benchmark("ring lookup, \(replicaCount) replicas") { benchmark in
+            for iteration in benchmark.scaledIterations {
+                blackHole(ring.owner(of: keys[iteration & mask]))
+            }
+        }
+
+        // The bounded-load walk needs load: background leases placed by prefix affinity.
+        let requests = Prompts.prehashedRequests(count: requestCount, seed: UInt64(replicaCount))
+        guard
+            let strategy = try? PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
+            let (router, held) = try? Fleets.warmRouter(
+                replicaCount: replicaCount, strategy: strategy, requests: requests,
+                backgroundLeases: replicaCount * backgroundLeasesPerReplica)
+        else { continue }
+        Benchmark("bounded-load lookup, \(replicaCount) replicas") { benchmark in
+            router.withFleet { fleet, _ in
+                for iteration in benchmark.scaledIterations {
+                    blackHole(fleet.boundedLoadOwner(of: keys[iteration & mask]))
+                }
+            }
+            blackHole(held)
+        }
+    }
+}
+
+// MARK: Route + release
+
+/// Route + release at 64 replicas, one benchmark per strategy, cycling through prehashed requests.
+func routeReleaseBenchmarks() {
+    let replicaCount = 64
+    let requests = Prompts.prehashedRequests(count: requestCount, sessions: 256, seed: 64)
+    let bare = requests.map { RoutingRequest(blockSize: $0.blockSize, tokenCount: $0.tokenCount) }
+
+    func register<Strategy: RoutingStrategy>(_ name: String, _ strategy: Strategy, _ requests: [RoutingRequest]) {
+        guard
+            let (router, held) = try? Fleets.warmRouter(
+                replicaCount: replicaCount, strategy: strategy, requests: requests,
+                backgroundLeases: replicaCount * backgroundLeasesPerReplica)
+        else { return }
+        let mask = requests.count - 1
+        Benchmark("route+release \(name), \(replicaCount) replicas") { benchmark in
+            for iteration in benchmark.scaledIterations {
+                router.route(requests[iteration & mask])?.lease.release()
+            }
+            blackHole(held)
+        }
+    }
+
+    register("RoundRobin", RoundRobin(), requests)
+    register("RandomChoice", RandomChoice(seed: 1), requests)
+    register("LeastOutstanding", LeastOutstanding(seed: 1), requests)
+    register("PowerOfTwoChoices", PowerOfTwoChoices(seed: 1), requests)
+    register("Sticky(ring)", Sticky(fallback: LeastOutstanding(seed: 1)), requests)
+    if let table = try? SessionTable() {
+        register("Sticky(table)", Sticky(sessionTable: table, fallback: LeastOutstanding(seed: 1), seed: 1), requests)
+    }
+    if let affinity = try? PrefixAffinity(fallback: LeastOutstanding(seed: 1)) {
+        register("PrefixAffinity<LeastOutstanding>", affinity, requests)
+        register("PrefixAffinity<LeastOutstanding> (no prefix: fallback)", affinity, bare)
+    }
+}
+
+/// Route + release from 2 concurrent tasks on one router (lock contention on a 2-core machine).
+func concurrentRouteReleaseBenchmarks() {
+    let replicaCount = 64
+    let requests = Prompts.prehashedRequests(count: requestCount, seed: 2)
+    let mask = requestCount - 1
+    guard
+        let strategy = try? PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
+        let (router, held) = try? Fleets.warmRouter(
+            replicaCount: replicaCount, strategy: strategy, requests: requests,
+            backgroundLeases: replicaCount * backgroundLeasesPerReplica)
+    else { return }
+    // Two tasks per sample: the task group's own allocations are counted, so no zero-malloc threshold here.
+    Benchmark(
+        "route+release PrefixAffinity<LeastOutstanding>, 64 replicas, 2 concurrent tasks",
+        configuration: .init(metrics: routeMetrics, warmupIterations: 10, scalingFactor: .kilo, thresholds: [:])
+    ) { benchmark in
+        let perTask = benchmark.scaledIterations.count / 2
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<2 {
+                group.addTask {
+                    for iteration in 0..<perTask {
+                        router.route(requests[(iteration &+ task &* 512) & mask])?.lease.release()
+                    }
+                }
+            }
+        }
+        blackHole(held)
+    }
+}

@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// The PrefixRouter benchmarks: their own package, so that library users and library CI never resolve
+/// package-benchmark. Run from the repository root:
+///
+///     swift package --package-path Benchmarks benchmark            # every benchmark
+///     scripts/bench-ratios                                          # the issue's three target ratios
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "PrefixRouterBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        // Named explicitly: CI clones the repository into a folder of another name.
+        .package(name: "PrefixRouter", path: "../"),
+        // The trait is required on Linux with this toolchain (it also leaves out the runtime interposer).
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // Fleets, prompts and prehashed requests shared by the benchmarks and the ratio tool.
+        .target(
+            name: "BenchmarkFixtures",
+            dependencies: [.product(name: "PrefixRouter", package: "PrefixRouter")],
+            swiftSettings: swiftSettings
+        ),
+        // Ring lookups and route + release for every strategy.
+        .executableTarget(
+            name: "RoutingBenchmarks",
+            dependencies: [
+                "BenchmarkFixtures",
+                .product(name: "PrefixRouter", package: "PrefixRouter"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RoutingBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The three target ratios of the benchmarks issue, measured interleaved in one process.
+        .executableTarget(
+            name: "BenchRatios",
+            dependencies: [
+                "BenchmarkFixtures",
+                .product(name: "PrefixRouter", package: "PrefixRouter"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
