@@ -99,7 +99,9 @@ public struct SessionTable: Sendable {
             entries[key] = nil
             return nil
         }
-        entries[key]?.expiry = now + timeToLive
+        // `updateValue`, not `entries[key]?.expiry = …`: the subscript's modify coroutine heap-allocates its
+        // frame when called across modules (8 mallocs per route, measured by the Benchmarks package).
+        entries.updateValue(Entry(replica: entry.replica, expiry: now + timeToLive), forKey: key)
         return entry.replica
     }
 
