@@ -56,7 +56,8 @@ import Testing
         b.cacheSalt = "salt"
         #expect(a == b)
         #expect(a.root == b.root)
-        #expect(try PrefixHasher(namespace: a).blockHashes(of: tokens) == PrefixHasher(namespace: b).blockHashes(of: tokens))
+        let hashesA = try PrefixHasher(namespace: a).blockHashes(of: tokens)
+        #expect(try hashesA == PrefixHasher(namespace: b).blockHashes(of: tokens))
         #expect(try PrefixHasher().namespace == HashNamespace(model: "", adapter: nil, cacheSalt: nil))
     }
 }

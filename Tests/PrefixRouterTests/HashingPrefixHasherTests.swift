@@ -55,7 +55,8 @@ import Testing
         let root = HashingReference.root(model: "", adapter: nil, cacheSalt: nil)
         let tailBytes = HashingReference.leBytes(Array(tokens[48...]))
         #expect(all[3] == BlockHash(XXH3Hash.hash(tailBytes, seed: full[2].rawValue)), "tail hashed over its 5 tokens")
-        #expect(all == HashingReference.chain(HashingReference.leBytes(tokens), chunk: 64, root: root, includeTail: true))
+        let bytes = HashingReference.leBytes(tokens)
+        #expect(all == HashingReference.chain(bytes, chunk: 64, root: root, includeTail: true))
         // An exact multiple of the block size has no tail: both policies agree.
         let exact = Array(tokens[..<48])
         #expect(include.blockHashes(of: exact) == drop.blockHashes(of: exact))
@@ -69,7 +70,8 @@ import Testing
     @Test func blockCount() throws {
         let drop = try PrefixHasher(blockSize: 16)
         let include = try PrefixHasher(blockSize: 16, tailPolicy: .includePartial)
-        for (count, dropped, included) in [(-1, 0, 0), (0, 0, 0), (1, 0, 1), (15, 0, 1), (16, 1, 1), (17, 1, 2), (48, 3, 3)] {
+        let cases = [(-1, 0, 0), (0, 0, 0), (1, 0, 1), (15, 0, 1), (16, 1, 1), (17, 1, 2), (48, 3, 3)]
+        for (count, dropped, included) in cases {
             #expect(drop.blockCount(forTokenCount: count) == dropped, "\(count) tokens")
             #expect(include.blockCount(forTokenCount: count) == included, "\(count) tokens")
         }
@@ -95,13 +97,15 @@ import Testing
 
     @Test(arguments: [PrefixHasher.TailPolicy.dropPartial, .includePartial])
     func collectionsEqualArray(policy: PrefixHasher.TailPolicy) throws {
-        for (blockSize, count, seed) in [(16, 16 * 7 + 9, 50), (3, 31, 51), (5, 5, 52), (7, 0, 53)] as [(Int, Int, UInt64)] {
+        let cases: [(Int, Int, UInt64)] = [(16, 16 * 7 + 9, 50), (3, 31, 51), (5, 5, 52), (7, 0, 53)]
+        for (blockSize, count, seed) in cases {
             let hasher = try PrefixHasher(blockSize: blockSize, tailPolicy: policy)
             let tokens = HashingReference.randomTokens(count: count, seed: seed)
             let expected = hasher.blockHashes(of: tokens)
             // Non-contiguous: streamed through the staging buffer (the path big-endian hosts take).
             let mapped = tokens.lazy.map { $0 }
-            #expect(mapped.withContiguousStorageIfAvailable { _ in true } == nil, "the test needs a non-contiguous collection")
+            let contiguous = mapped.withContiguousStorageIfAvailable { _ in true }
+            #expect(contiguous == nil, "the test needs a non-contiguous collection")
             #expect(hasher.blockHashes(of: mapped) == expected, "lazy map, blockSize \(blockSize), seed \(seed)")
             #expect(hasher.blockHashes(of: AnyCollection(tokens)) == expected, "AnyCollection")
             // Contiguous: slices and ContiguousArray are hashed in place.

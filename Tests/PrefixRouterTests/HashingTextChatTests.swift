@@ -17,8 +17,10 @@ import Testing
             #expect(hasher.textChunkBytes == 4 * blockSize)
             for text in texts {
                 let expected = HashingReference.chain(
-                    Array(text.utf8), chunk: 4 * blockSize, root: Self.root, includeTail: policy == .includePartial)
-                #expect(hasher.blockHashes(ofText: text) == expected, "blockSize \(blockSize), \(text.utf8.count) bytes")
+                    Array(text.utf8), chunk: 4 * blockSize, root: Self.root,
+                    includeTail: policy == .includePartial)
+                let hashes = hasher.blockHashes(ofText: text)
+                #expect(hashes == expected, "blockSize \(blockSize), \(text.utf8.count) bytes")
                 let raw = Array(text.utf8).withUnsafeBytes { hasher.blockHashes(ofUTF8: $0) }
                 #expect(raw == expected)
             }
@@ -101,7 +103,9 @@ import Testing
         let document = String(repeating: "Quarterly revenue grew in every region. ", count: 20)
         let detail = String(repeating: " Explain in detail.", count: 10)
         let turn1 = [system, ChatMessage(role: "user", content: document + "What grew?" + detail)]
-        let turn2 = turn1 + [ChatMessage(role: "assistant", content: "Revenue."), ChatMessage(role: "user", content: "By how much?")]
+        let turn2 = turn1 + [
+            ChatMessage(role: "assistant", content: "Revenue."), ChatMessage(role: "user", content: "By how much?"),
+        ]
         let other = [system, ChatMessage(role: "user", content: document + "Which region led?" + detail)]
         let h1 = hasher.blockHashes(ofChat: turn1)
         let h2 = hasher.blockHashes(ofChat: turn2)
@@ -121,6 +125,9 @@ import Testing
     @Test func chatMessageCodableUsesTheWireKeys() throws {
         let json = #"[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi","name":"ana"}]"#
         let messages = try JSONDecoder().decode([ChatMessage].self, from: Data(json.utf8))
-        #expect(messages == [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Hi", name: "ana")])
+        let expected = [
+            ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Hi", name: "ana"),
+        ]
+        #expect(messages == expected)
     }
 }

@@ -53,7 +53,9 @@ extension PrefixHasher {
     public func blockHashes(of tokens: [Int]) throws(PrefixRouterError) -> [BlockHash] {
         for (index, token) in tokens.enumerated() where UInt32(exactly: token) == nil {
             throw PrefixRouterError(
-                .invalidInput, "tokens[\(index)]: expected a token id in 0...\(UInt32.max), found \(token)")
+                .invalidInput,
+                "tokens[\(index)]: expected a token id in 0...\(UInt32.max), found \(token)"
+            )
         }
         let ids = tokens.lazy.map { UInt32(truncatingIfNeeded: $0) }
         return Self.collect(capacity: blockCount(forTokenCount: tokens.count)) {
