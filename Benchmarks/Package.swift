@@ -40,11 +40,38 @@ let package = Package(
             swiftSettings: swiftSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // Prompt hashing (chained and one-shot XXH3), text and chat hashing.
+        .executableTarget(
+            name: "HashingBenchmarks",
+            dependencies: [
+                "BenchmarkFixtures",
+                .product(name: "PrefixRouter", package: "PrefixRouter"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/HashingBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The approximate prefix index: insert, longest match and the fleet query.
+        .executableTarget(
+            name: "PrefixIndexBenchmarks",
+            dependencies: [
+                "BenchmarkFixtures",
+                .product(name: "PrefixRouter", package: "PrefixRouter"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/PrefixIndexBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // libxxhash's XXH3 compiled inline (XXH_INLINE_ALL), to measure what inlining would change.
+        .target(name: "CXXHashInline"),
         // The three target ratios of the benchmarks issue, measured interleaved in one process.
         .executableTarget(
             name: "BenchRatios",
             dependencies: [
                 "BenchmarkFixtures",
+                "CXXHashInline",
                 .product(name: "PrefixRouter", package: "PrefixRouter"),
             ],
             swiftSettings: swiftSettings

@@ -27,3 +27,37 @@ public enum Prompts {
         }
     }
 }
+
+extension Prompts {
+    /// Words drawn from to build synthetic English-like text.
+    static let words = [
+        "the", "cache", "replica", "prompt", "token", "request", "gateway", "routes", "prefix", "block",
+        "system", "you", "are", "a", "helpful", "assistant", "answer", "question", "with", "care",
+        "inference", "model", "server", "latency", "throughput", "memory", "attention", "context", "window", "of",
+    ]
+
+    /// About `byteCount` bytes of space-separated words, reproducible from `seed`.
+    public static func text(byteCount: Int, seed: UInt64) -> String {
+        var random = RandomSource(seed: seed)
+        var text = ""
+        text.reserveCapacity(byteCount + 16)
+        while text.utf8.count < byteCount {
+            text += words[random.next(below: words.count)]
+            text += " "
+        }
+        return String(text.utf8.prefix(byteCount)) ?? text
+    }
+
+    /// A chat request of about `byteCount` bytes of content: a system prompt of a quarter of it, then six
+    /// alternating user and assistant turns sharing the rest.
+    public static func chat(byteCount: Int, seed: UInt64) -> [ChatMessage] {
+        let system = ChatMessage(role: "system", content: text(byteCount: byteCount / 4, seed: seed))
+        let turnBytes = (byteCount - byteCount / 4) / 6
+        let turns = (0..<6).map { turn in
+            ChatMessage(
+                role: turn.isMultiple(of: 2) ? "user" : "assistant",
+                content: text(byteCount: turnBytes, seed: seed &+ UInt64(turn) &+ 1))
+        }
+        return [system] + turns
+    }
+}

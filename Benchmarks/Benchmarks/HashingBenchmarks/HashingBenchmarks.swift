@@ -1,0 +1,69 @@
+import Benchmark
+import BenchmarkFixtures
+import PrefixRouter
+
+// Prompt hashing: chained block hashes beside one-shot XXH3 over the same bytes, and text and chat hashing.
+//
+// Each sample hashes the prompt `scaledIterations` (1,000) times: wall clock is per prompt, throughput is
+// prompts per second (bytes per second = throughput × 4 × tokens). Malloc counts are per 1,000 prompts.
+
+/// Allocations are pinned by the stored thresholds (Thresholds/): 0 for hashing into a caller's buffer, one
+/// array per prompt for the array-returning calls. No tolerance on top.
+var exactAllocations: [BenchmarkMetric: BenchmarkThresholds] {
+    [.mallocCountTotal: .init(absolute: [.p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0])]
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .throughput, .mallocCountTotal],
+        warmupIterations: 3,
+        scalingFactor: .kilo,
+        maxDuration: .seconds(1),
+        maxIterations: .kilo(10),
+        thresholds: exactAllocations
+    )
+
+    for tokenCount in [256, 2_048, 32_768] {
+        let tokens = Prompts.tokens(count: tokenCount, seed: UInt64(tokenCount))
+        Benchmark("one-shot XXH3, \(tokenCount) tokens (\(tokenCount * 4) bytes)") { benchmark in
+            tokens.withUnsafeBytes { bytes in
+                for _ in benchmark.scaledIterations {
+                    blackHole(XXH3Hash.hash(bytes, seed: 0))
+                }
+            }
+        }
+        for blockSize in [16, 64] {
+            guard let hasher = try? PrefixHasher(blockSize: blockSize) else { continue }
+            Benchmark("chained hashing, \(tokenCount) tokens, \(blockSize)-token blocks") { benchmark in
+                let output = UnsafeMutableBufferPointer<BlockHash>.allocate(capacity: tokenCount / blockSize)
+                defer { output.deallocate() }
+                tokens.withUnsafeBufferPointer { tokens in
+                    for _ in benchmark.scaledIterations {
+                        blackHole(hasher.hashBlocks(tokens, into: output))
+                    }
+                }
+            }
+        }
+    }
+
+    guard let hasher = try? PrefixHasher(blockSize: 16) else { return }
+    let tokens = Prompts.tokens(count: 2_048, seed: 2_048)
+    Benchmark("chained hashing to [BlockHash], 2048 tokens, 16-token blocks") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(hasher.blockHashes(of: tokens))
+        }
+    }
+
+    let chat = Prompts.chat(byteCount: 8_192, seed: 8)
+    let text = chat.map(\.content).joined(separator: "\n")
+    Benchmark("text hashing, 8 KB request") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(hasher.blockHashes(ofText: text))
+        }
+    }
+    Benchmark("chat hashing, 8 KB chat request (7 messages)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(hasher.blockHashes(ofChat: chat))
+        }
+    }
+}
