@@ -20,8 +20,9 @@ struct RatioRun {
 
     init(_ workloads: [Workload]) { self.workloads = workloads }
 
-    mutating func calibrate() {
+    mutating func calibrate(fixedBatch: Int? = nil) {
         batchSizes = workloads.map { workload in
+            if let fixedBatch { return fixedBatch }
             var count = 1
             while true {
                 let elapsed = time(workload, count)

@@ -19,6 +19,10 @@ import Darwin
 // Also measured: the same hashing with XXH3 compiled inline (XXH_INLINE_ALL), to see what inlining changes.
 
 var rounds = 301
+/// For profiling (valgrind): only the workloads whose name contains this, and no report.
+var only: String?
+/// For profiling: a fixed batch size instead of the calibrated one.
+var fixedBatch: Int?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -28,8 +32,12 @@ while let argument = arguments.popFirst() {
             exit(64)
         }
         rounds = value
+    case "--only":
+        only = arguments.popFirst()
+    case "--batch":
+        fixedBatch = arguments.popFirst().flatMap(Int.init)
     default:
-        print("usage: BenchRatios [--rounds N]   (default 301)")
+        print("usage: BenchRatios [--rounds N] [--only NAME-PART [--batch N]]   (default 301 rounds)")
         exit(argument == "--help" || argument == "-h" ? 0 : 64)
     }
 }
@@ -134,6 +142,16 @@ if let affinity = try? PrefixAffinity(fallback: LeastOutstanding(seed: 1)) {
 }
 
 // MARK: Run
+
+if let only {
+    var selected = RatioRun(workloads.filter { $0.name.contains(only) })
+    selected.calibrate(fixedBatch: fixedBatch)
+    selected.run(rounds: rounds)
+    for workload in selected.workloads {
+        print("\(workload.name): \(selected.median(workload.name)) ns (sink \(selected.sink & 1))")
+    }
+    exit(0)
+}
 
 var run = RatioRun(workloads)
 run.calibrate()

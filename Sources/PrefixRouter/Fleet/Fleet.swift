@@ -129,12 +129,13 @@ public struct Fleet: Sendable {
     /// The least loaded eligible replica (outstanding ÷ weight), ties broken uniformly at random, or nil if
     /// no replica is eligible.
     ///
-    /// - Complexity: O(n) over the eligible replicas; one random draw per tie met (reservoir sampling).
+    /// - Complexity: O(n) over the eligible replicas (two passes: find the minimum and count its ties, then
+    ///   take the k-th tie); one random draw when there is a tie, none otherwise.
     @inlinable
     public func leastLoaded(using random: inout some RandomNumberGenerator) -> Index? {
         guard !eligibleSlots.isEmpty else { return nil }
         var best = eligibleSlots[0]
-        var ties: UInt64 = 1
+        var ties = 1
         for position in 1..<eligibleSlots.count {
             let candidate = eligibleSlots[position]
             let lhs = slots[candidate].outstanding * slots[best].weight
@@ -144,8 +145,14 @@ public struct Fleet: Sendable {
                 ties = 1
             } else if lhs == rhs {
                 ties &+= 1
-                if random.next(upperBound: ties) == 0 { best = candidate }
             }
+        }
+        guard ties > 1 else { return Index(best) }
+        var remaining = Int(random.next(upperBound: UInt64(ties)))
+        let (outstanding, weight) = (slots[best].outstanding, slots[best].weight)
+        for slot in eligibleSlots where slots[slot].outstanding * weight == outstanding * slots[slot].weight {
+            if remaining == 0 { return Index(slot) }
+            remaining &-= 1
         }
         return Index(best)
     }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The claim a routed request holds on its replica's outstanding-request count.
 ///
 /// A ``Router`` increments the chosen replica's outstanding count when it returns a decision; releasing the
@@ -9,11 +11,11 @@
 /// The type is a small value (a reference and two integers): routing and releasing allocate nothing.
 /// Prefer ``Router/withLease(for:at:isolation:_:)``, which releases on every path out of its body.
 public struct Lease: Sendable {
-    let owner: any LeaseOwner
+    let owner: LeaseLedger
     let entry: UInt32
     let generation: UInt32
 
-    init(owner: any LeaseOwner, entry: UInt32, generation: UInt32) {
+    init(owner: LeaseLedger, entry: UInt32, generation: UInt32) {
         self.owner = owner
         self.entry = entry
         self.generation = generation
@@ -35,8 +37,21 @@ public struct Lease: Sendable {
     }
 }
 
-/// The object a lease reports back to (a router). Internal so that leases can only come from routers.
-protocol LeaseOwner: AnyObject, Sendable {
-    func releaseLease(entry: UInt32, generation: UInt32) -> Bool
-    func isLeaseHeld(entry: UInt32, generation: UInt32) -> Bool
+/// The fleet behind its lock: what a ``Lease`` reports back to. Internal so that leases come only from routers.
+///
+/// A concrete, non-generic class (not a protocol existential over the generic router): releasing a lease is a
+/// direct call that runs no generic code, so it needs no runtime metadata or witness-table lookups.
+final class LeaseLedger: Sendable {
+    /// The fleet. Its lock also guards the owning router's strategy (see ``FleetRouter``).
+    let fleet: Mutex<Fleet>
+
+    init(_ fleet: Fleet) { self.fleet = Mutex(fleet) }
+
+    func releaseLease(entry: UInt32, generation: UInt32) -> Bool {
+        fleet.withLock { $0.release(entry: entry, generation: generation) }
+    }
+
+    func isLeaseHeld(entry: UInt32, generation: UInt32) -> Bool {
+        fleet.withLock { $0.isHeld(entry: entry, generation: generation) }
+    }
 }

@@ -3,8 +3,8 @@ import Synchronization
 /// A ``Router`` over a mutable set of replicas, placing requests with a ``RoutingStrategy``.
 ///
 /// The router owns the fleet (members, weights, statuses, outstanding counts, the ring, the live leases)
-/// and the strategy's state, both behind one `Mutex`. A route call takes the lock once: the strategy
-/// chooses, the router checks the choice is eligible and increments its count, and returns a decision whose
+/// and the strategy's state, both guarded by one `Mutex` (the fleet's). A route call takes the lock once: the
+/// strategy chooses, the router checks the choice is eligible and increments its count, and returns a decision whose
 /// ``Lease`` decrements it when released. Counts are therefore exact under any number of concurrent
 /// callers, and the bounded-load cap is never exceeded at the moment of assignment.
 ///
@@ -18,13 +18,17 @@ import Synchronization
 /// a second per gateway the lock is idle over 99% of the time.
 ///
 /// - Complexity: ``route(_:at:)`` is the strategy's cost plus O(1); membership changes O(V log V).
-public final class FleetRouter<Strategy: RoutingStrategy>: Router, LeaseOwner {
-    struct State: Sendable {
-        var fleet: Fleet
-        var strategy: Strategy
-    }
+public final class FleetRouter<Strategy: RoutingStrategy>: Router {
+    /// The fleet behind its lock. Non-generic, and what leases report back to, so that taking and releasing a
+    /// lease run no generic code: no runtime metadata lookups on the request path, whatever the strategy.
+    let ledger: LeaseLedger
 
-    let state: Mutex<State>
+    /// The strategy's state. Guarded by `ledger.fleet`'s lock: read and written only inside
+    /// `ledger.fleet.withLock` (in `route`, `change` and `withFleet`), so it moves with the fleet in one
+    /// critical section. Not inside the `Mutex` itself because a `Mutex<generic State>` costs a metadata
+    /// lookup per lock in unspecialized code (about 45% of a route + release, measured with callgrind).
+    /// The lock also makes accesses exclusive, hence no dynamic exclusivity check (about 5% of a route).
+    @exclusivity(unchecked) nonisolated(unsafe) private var strategy: Strategy
 
     /// Creates a router over `replicas` (possibly none: replicas can be added later).
     ///
@@ -37,7 +41,8 @@ public final class FleetRouter<Strategy: RoutingStrategy>: Router, LeaseOwner {
         var strategy = strategy
         strategy.fleetDidChange(fleet)
         fleet.now = .now
-        self.state = Mutex(State(fleet: fleet, strategy: strategy))
+        self.strategy = strategy
+        self.ledger = LeaseLedger(fleet)
     }
 
     /// Creates a router over replicas of weight 1 named by `ids`.
@@ -53,25 +58,17 @@ public final class FleetRouter<Strategy: RoutingStrategy>: Router, LeaseOwner {
     /// - Complexity: the strategy's cost plus O(1); allocation-free in steady state for the library's
     ///   strategies.
     public func route(_ request: RoutingRequest, at now: ContinuousClock.Instant) -> RoutingDecision? {
-        state.withLock { state -> RoutingDecision? in
-            state.fleet.now = now
-            guard state.fleet.eligibleCount > 0,
-                let choice = state.strategy.choose(for: request, in: state.fleet),
-                state.fleet.isEligible(choice.replica)
+        ledger.fleet.withLock { fleet -> RoutingDecision? in
+            fleet.now = now
+            guard fleet.eligibleCount > 0,
+                let choice = strategy.choose(for: request, in: fleet),
+                fleet.isEligible(choice.replica)
             else { return nil }
-            let (entry, generation) = state.fleet.acquire(choice.replica)
+            let (entry, generation) = fleet.acquire(choice.replica)
             return RoutingDecision(
-                replica: state.fleet.id(of: choice.replica), reason: choice.reason,
-                lease: Lease(owner: self, entry: entry, generation: generation))
+                replica: fleet.id(of: choice.replica), reason: choice.reason,
+                lease: Lease(owner: ledger, entry: entry, generation: generation))
         }
-    }
-
-    func releaseLease(entry: UInt32, generation: UInt32) -> Bool {
-        state.withLock { $0.fleet.release(entry: entry, generation: generation) }
-    }
-
-    func isLeaseHeld(entry: UInt32, generation: UInt32) -> Bool {
-        state.withLock { $0.fleet.isHeld(entry: entry, generation: generation) }
     }
 
     // MARK: Membership
@@ -112,35 +109,35 @@ public final class FleetRouter<Strategy: RoutingStrategy>: Router, LeaseOwner {
     public func drain(_ id: ReplicaID) throws(PrefixRouterError) { try setStatus(.draining, of: id) }
 
     private func change(_ body: (inout Fleet) throws(PrefixRouterError) -> Void) throws(PrefixRouterError) {
-        try state.withLock { (state: inout State) throws(PrefixRouterError) in
-            try body(&state.fleet)
-            state.strategy.fleetDidChange(state.fleet)
+        try ledger.fleet.withLock { (fleet: inout Fleet) throws(PrefixRouterError) in
+            try body(&fleet)
+            strategy.fleetDidChange(fleet)
         }
     }
 
     // MARK: Inspection
 
     /// Every member with its status and outstanding count, in the order they joined. O(n); allocates.
-    public var replicas: [ReplicaSnapshot] { state.withLock { $0.fleet.snapshots } }
+    public var replicas: [ReplicaSnapshot] { ledger.fleet.withLock { $0.snapshots } }
 
     /// A replica's outstanding count, or nil if it is not a member. O(1).
     public func outstanding(of id: ReplicaID) -> Int? {
-        state.withLock { state in state.fleet.index(of: id).map { state.fleet.outstanding(of: $0) } }
+        ledger.fleet.withLock { fleet in fleet.index(of: id).map { fleet.outstanding(of: $0) } }
     }
 
     /// The current ring (a value: it does not change under you).
-    public var ring: HashRing { state.withLock { $0.fleet.ring } }
+    public var ring: HashRing { ledger.fleet.withLock { $0.ring } }
 
     /// Leases taken and not yet released, including those whose replica has left. O(1).
-    public var liveLeaseCount: Int { state.withLock { $0.fleet.liveLeaseCount } }
+    public var liveLeaseCount: Int { ledger.fleet.withLock { $0.liveLeaseCount } }
 
     /// Runs `body` with the fleet and the strategy under the lock, for inspection (tests, simulators,
     /// diagnostics endpoints). Keep it short: routing waits meanwhile.
     public func withFleet<Result: Sendable, Failure: Error>(
         _ body: (Fleet, inout Strategy) throws(Failure) -> Result
     ) throws(Failure) -> Result {
-        try state.withLock { (state: inout State) throws(Failure) -> Result in
-            try body(state.fleet, &state.strategy)
+        try ledger.fleet.withLock { (fleet: inout Fleet) throws(Failure) -> Result in
+            try body(fleet, &strategy)
         }
     }
 }
