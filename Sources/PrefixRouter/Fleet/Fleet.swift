@@ -221,6 +221,11 @@ public struct Fleet: Sendable {
 
     // MARK: Changing (the router's business)
 
+    /// Sets ``now`` for the routing call in progress.
+    @usableFromInline
+    mutating func setNow(_ instant: ContinuousClock.Instant) { now = instant }
+
+    @usableFromInline
     mutating func acquire(_ index: Index) -> (entry: UInt32, generation: UInt32) {
         slots[index.rawValue].outstanding += 1
         if slots[index.rawValue].status == .up { inFlight += 1 }

@@ -1,4 +1,4 @@
-import Synchronization
+public import Synchronization
 
 /// The claim a routed request holds on its replica's outstanding-request count.
 ///
@@ -15,6 +15,7 @@ public struct Lease: Sendable {
     let entry: UInt32
     let generation: UInt32
 
+    @usableFromInline
     init(owner: LeaseLedger, entry: UInt32, generation: UInt32) {
         self.owner = owner
         self.entry = entry
@@ -41,9 +42,10 @@ public struct Lease: Sendable {
 ///
 /// A concrete, non-generic class (not a protocol existential over the generic router): releasing a lease is a
 /// direct call that runs no generic code, so it needs no runtime metadata or witness-table lookups.
+@usableFromInline
 final class LeaseLedger: Sendable {
     /// The fleet. Its lock also guards the owning router's strategy (see ``FleetRouter``).
-    let fleet: Mutex<Fleet>
+    @usableFromInline let fleet: Mutex<Fleet>
 
     init(_ fleet: Fleet) { self.fleet = Mutex(fleet) }
 

@@ -1,4 +1,4 @@
-import Synchronization
+public import Synchronization
 
 /// A ``Router`` over a mutable set of replicas, placing requests with a ``RoutingStrategy``.
 ///
@@ -21,14 +21,14 @@ import Synchronization
 public final class FleetRouter<Strategy: RoutingStrategy>: Router {
     /// The fleet behind its lock. Non-generic, and what leases report back to, so that taking and releasing a
     /// lease run no generic code: no runtime metadata lookups on the request path, whatever the strategy.
-    let ledger: LeaseLedger
+    @usableFromInline let ledger: LeaseLedger
 
     /// The strategy's state. Guarded by `ledger.fleet`'s lock: read and written only inside
     /// `ledger.fleet.withLock` (in `route`, `change` and `withFleet`), so it moves with the fleet in one
     /// critical section. Not inside the `Mutex` itself because a `Mutex<generic State>` costs a metadata
     /// lookup per lock in unspecialized code (about 45% of a route + release, measured with callgrind).
     /// The lock also makes accesses exclusive, hence no dynamic exclusivity check (about 5% of a route).
-    @exclusivity(unchecked) nonisolated(unsafe) private var strategy: Strategy
+    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) var strategy: Strategy
 
     /// Creates a router over `replicas` (possibly none: replicas can be added later).
     ///
@@ -57,9 +57,10 @@ public final class FleetRouter<Strategy: RoutingStrategy>: Router {
     ///
     /// - Complexity: the strategy's cost plus O(1); allocation-free in steady state for the library's
     ///   strategies.
+    @inlinable
     public func route(_ request: RoutingRequest, at now: ContinuousClock.Instant) -> RoutingDecision? {
         ledger.fleet.withLock { fleet -> RoutingDecision? in
-            fleet.now = now
+            fleet.setNow(now)
             guard fleet.eligibleCount > 0,
                 let choice = strategy.choose(for: request, in: fleet),
                 fleet.isEligible(choice.replica)
