@@ -48,6 +48,17 @@ var workloads: [Workload] = []
 
 // MARK: Hashing workloads
 
+/// PrefixHasher's chain (XXH3 of each block seeded with the previous hash) with the inlined XXH3. A global
+/// function, not a closure formed in top-level code: such closures are main-actor isolated and check the
+/// executor on every call.
+func chainInline(_ bytes: UnsafeRawBufferPointer, chunk: Int, blocks: Int, root: UInt64) -> UInt64 {
+    var seed = root
+    for block in 0..<blocks {
+        seed = cxxhash_inline_xxh3_64(bytes.baseAddress.map { $0 + block * chunk }, chunk, seed)
+    }
+    return seed
+}
+
 /// One prompt's tokens, kept allocated for the whole run.
 let promptTokens = Dictionary(uniqueKeysWithValues: promptSizes.map { ($0, Prompts.tokens(count: $0, seed: UInt64($0))) })
 var mismatches: [String] = []
@@ -85,11 +96,7 @@ for tokenCount in promptSizes {
         let root = hasher.namespace.root
         let chunk = blockSize * 4
         let inlineChain = { (perturbation: UInt64) -> UInt64 in
-            var seed = root ^ perturbation
-            for block in 0..<blocks {
-                seed = cxxhash_inline_xxh3_64(bytes.baseAddress.map { $0 + block * chunk }, chunk, seed)
-            }
-            return seed
+            chainInline(bytes, chunk: chunk, blocks: blocks, root: root ^ perturbation)
         }
         _ = hasher.hashBlocks(UnsafeBufferPointer(tokens), into: output)
         if inlineChain(0) != output[blocks - 1].rawValue {
