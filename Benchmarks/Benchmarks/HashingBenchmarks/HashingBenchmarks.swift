@@ -25,7 +25,7 @@ let benchmarks: @Sendable () -> Void = {
 
     for tokenCount in [256, 2_048, 32_768] {
         let tokens = Prompts.tokens(count: tokenCount, seed: UInt64(tokenCount))
-        Benchmark("one-shot XXH3, \(tokenCount) tokens (\(tokenCount * 4) bytes)") { benchmark in
+        Benchmark("one-shot-XXH3:\(tokenCount)-tokens") { benchmark in
             tokens.withUnsafeBytes { bytes in
                 for _ in benchmark.scaledIterations {
                     blackHole(XXH3Hash.hash(bytes, seed: 0))
@@ -34,7 +34,7 @@ let benchmarks: @Sendable () -> Void = {
         }
         for blockSize in [16, 64] {
             guard let hasher = try? PrefixHasher(blockSize: blockSize) else { continue }
-            Benchmark("chained hashing, \(tokenCount) tokens, \(blockSize)-token blocks") { benchmark in
+            Benchmark("chained-hashing:\(tokenCount)-tokens:\(blockSize)-token-blocks") { benchmark in
                 let output = UnsafeMutableBufferPointer<BlockHash>.allocate(capacity: tokenCount / blockSize)
                 defer { output.deallocate() }
                 tokens.withUnsafeBufferPointer { tokens in
@@ -50,7 +50,7 @@ let benchmarks: @Sendable () -> Void = {
 
     guard let hasher = try? PrefixHasher(blockSize: 16) else { return }
     let tokens = Prompts.tokens(count: 2_048, seed: 2_048)
-    Benchmark("chained hashing to [BlockHash], 2048 tokens, 16-token blocks") { benchmark in
+    Benchmark("chained-hashing-to-array:2048-tokens:16-token-blocks") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(hasher.blockHashes(of: tokens))
         }
@@ -58,12 +58,12 @@ let benchmarks: @Sendable () -> Void = {
 
     let chat = Prompts.chat(byteCount: 8_192, seed: 8)
     let text = chat.map(\.content).joined(separator: "\n")
-    Benchmark("text hashing, 8 KB request") { benchmark in
+    Benchmark("text-hashing:8-KB") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(hasher.blockHashes(ofText: text))
         }
     }
-    Benchmark("chat hashing, 8 KB chat request (7 messages)") { benchmark in
+    Benchmark("chat-hashing:8-KB:7-messages") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(hasher.blockHashes(ofChat: chat))
         }

@@ -44,13 +44,13 @@ let benchmarks: @Sendable () -> Void = {
         single.insert(prompts[prompt & mask], for: hot)
     }
     let box = IndexBox(single)
-    Benchmark("PrefixIndex insert, 2048-token prompt (128 blocks), full LRU") { benchmark in
+    Benchmark("PrefixIndex-insert:2048-tokens:full-LRU") { benchmark in
         for iteration in benchmark.scaledIterations {
             box.index.insert(prompts[iteration & mask], for: hot)
         }
     }
 
-    Benchmark("PrefixIndex longest match, 2048-token prompt, held (128 blocks)") { benchmark in
+    Benchmark("PrefixIndex-longest-match:2048-tokens:held") { benchmark in
         heldPrompt.withUnsafeBufferPointer { hashes in
             for _ in benchmark.scaledIterations {
                 blackHole(filled.longestMatch(of: hashes, for: hot))
@@ -58,7 +58,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    Benchmark("PrefixIndex fleet query (matches), 2048-token prompt, 64 replicas") { benchmark in
+    Benchmark("PrefixIndex-fleet-query:2048-tokens:64-replicas") { benchmark in
         heldPrompt.withUnsafeBufferPointer { hashes in
             for _ in benchmark.scaledIterations {
                 var best = 0

@@ -4,6 +4,9 @@ import PrefixRouter
 
 // Routing hot path: ring lookups, and route + release for every library strategy with prehashed requests.
 //
+// Benchmark names have no spaces: package-benchmark 1.38 writes threshold files with spaces replaced by
+// underscores but reads them by the raw name, so a name with a space never finds its threshold.
+//
 // Every benchmark runs `scaledIterations` (1,000) operations per sample, so wall clock and throughput are per
 // operation, and the malloc count is per 1,000 operations: a steady-state allocation anywhere on the path
 // shows up as ≥ 1. The `mallocCountTotal` tolerance below is 0 and the stored thresholds (Thresholds/) hold
@@ -47,7 +50,7 @@ func ringLookupBenchmarks() {
     for replicaCount in [4, 64, 1_024] {
         let replicas = Fleets.replicas(replicaCount)
         guard let ring = try? HashRing(members: replicas) else { continue }
-        Benchmark("ring lookup, \(replicaCount) replicas") { benchmark in
+        Benchmark("ring-lookup:\(replicaCount)-replicas") { benchmark in
             for iteration in benchmark.scaledIterations {
                 blackHole(ring.owner(of: keys[iteration & mask]))
             }
@@ -61,7 +64,7 @@ func ringLookupBenchmarks() {
                 replicaCount: replicaCount, strategy: strategy, requests: requests,
                 backgroundLeases: replicaCount * backgroundLeasesPerReplica)
         else { continue }
-        Benchmark("bounded-load lookup, \(replicaCount) replicas") { benchmark in
+        Benchmark("bounded-load-lookup:\(replicaCount)-replicas") { benchmark in
             router.withFleet { fleet, _ in
                 for iteration in benchmark.scaledIterations {
                     blackHole(fleet.boundedLoadOwner(of: keys[iteration & mask]))
@@ -87,7 +90,7 @@ func routeReleaseBenchmarks() {
                 backgroundLeases: replicaCount * backgroundLeasesPerReplica)
         else { return }
         let mask = requests.count - 1
-        Benchmark("route+release \(name), \(replicaCount) replicas") { benchmark in
+        Benchmark("route+release:\(name):\(replicaCount)-replicas") { benchmark in
             for iteration in benchmark.scaledIterations {
                 router.route(requests[iteration & mask])?.lease.release()
             }
@@ -99,13 +102,13 @@ func routeReleaseBenchmarks() {
     register("RandomChoice", RandomChoice(seed: 1), requests)
     register("LeastOutstanding", LeastOutstanding(seed: 1), requests)
     register("PowerOfTwoChoices", PowerOfTwoChoices(seed: 1), requests)
-    register("Sticky(ring)", Sticky(fallback: LeastOutstanding(seed: 1)), requests)
+    register("Sticky-ring", Sticky(fallback: LeastOutstanding(seed: 1)), requests)
     if let table = try? SessionTable() {
-        register("Sticky(table)", Sticky(sessionTable: table, fallback: LeastOutstanding(seed: 1), seed: 1), requests)
+        register("Sticky-table", Sticky(sessionTable: table, fallback: LeastOutstanding(seed: 1), seed: 1), requests)
     }
     if let affinity = try? PrefixAffinity(fallback: LeastOutstanding(seed: 1)) {
         register("PrefixAffinity<LeastOutstanding>", affinity, requests)
-        register("PrefixAffinity<LeastOutstanding> (no prefix: fallback)", affinity, bare)
+        register("PrefixAffinity<LeastOutstanding>-no-prefix-fallback", affinity, bare)
     }
 }
 
@@ -123,7 +126,7 @@ func concurrentRouteReleaseBenchmarks() {
     // Two child tasks per sample: the task group's own allocations (about 11 per sample) are counted, so the
     // stored threshold is that figure, with a small tolerance for the concurrency runtime.
     Benchmark(
-        "route+release PrefixAffinity<LeastOutstanding>, 64 replicas, 2 concurrent tasks",
+        "route+release:PrefixAffinity<LeastOutstanding>:64-replicas:2-concurrent-tasks",
         configuration: .init(
             metrics: routeMetrics, warmupIterations: 10, scalingFactor: .kilo,
             thresholds: [.mallocCountTotal: .init(absolute: [.p90: 4])])
