@@ -61,8 +61,11 @@ func ringLookupBenchmarks() {
         guard
             let strategy = try? PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
             let (router, held) = try? Fleets.warmRouter(
-                replicaCount: replicaCount, strategy: strategy, requests: requests,
-                backgroundLeases: replicaCount * backgroundLeasesPerReplica)
+                replicaCount: replicaCount,
+                strategy: strategy,
+                requests: requests,
+                backgroundLeases: replicaCount * backgroundLeasesPerReplica
+            )
         else { continue }
         Benchmark("bounded-load-lookup:\(replicaCount)-replicas") { benchmark in
             router.withFleet { fleet, _ in
@@ -86,8 +89,11 @@ func routeReleaseBenchmarks() {
     func register<Strategy: RoutingStrategy>(_ name: String, _ strategy: Strategy, _ requests: [RoutingRequest]) {
         guard
             let (router, held) = try? Fleets.warmRouter(
-                replicaCount: replicaCount, strategy: strategy, requests: requests,
-                backgroundLeases: replicaCount * backgroundLeasesPerReplica)
+                replicaCount: replicaCount,
+                strategy: strategy,
+                requests: requests,
+                backgroundLeases: replicaCount * backgroundLeasesPerReplica
+            )
         else { return }
         let mask = requests.count - 1
         Benchmark("route+release:\(name):\(replicaCount)-replicas") { benchmark in
@@ -120,16 +126,22 @@ func concurrentRouteReleaseBenchmarks() {
     guard
         let strategy = try? PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
         let (router, held) = try? Fleets.warmRouter(
-            replicaCount: replicaCount, strategy: strategy, requests: requests,
-            backgroundLeases: replicaCount * backgroundLeasesPerReplica)
+            replicaCount: replicaCount,
+            strategy: strategy,
+            requests: requests,
+            backgroundLeases: replicaCount * backgroundLeasesPerReplica
+        )
     else { return }
     // Two child tasks per sample: the task group's own allocations (about 11 per sample) are counted, so the
     // stored threshold is that figure, with a small tolerance for the concurrency runtime.
     Benchmark(
         "route+release:PrefixAffinity<LeastOutstanding>:64-replicas:2-concurrent-tasks",
         configuration: .init(
-            metrics: routeMetrics, warmupIterations: 10, scalingFactor: .kilo,
-            thresholds: [.mallocCountTotal: .init(absolute: [.p90: 4])])
+            metrics: routeMetrics,
+            warmupIterations: 10,
+            scalingFactor: .kilo,
+            thresholds: [.mallocCountTotal: .init(absolute: [.p90: 4])]
+        )
     ) { benchmark in
         let perTask = benchmark.scaledIterations.count / 2
         await withTaskGroup(of: Void.self) { group in

@@ -75,7 +75,8 @@ enum Statistics {
         guard !values.isEmpty else { return 0 }
         let sorted = values.sorted()
         let position = q * Double(sorted.count - 1)
-        let low = Int(position.rounded(.down)), high = Int(position.rounded(.up))
+        let low = Int(position.rounded(.down))
+        let high = Int(position.rounded(.up))
         return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
     }
 

@@ -60,7 +60,9 @@ func chainInline(_ bytes: UnsafeRawBufferPointer, chunk: Int, blocks: Int, root:
 }
 
 /// One prompt's tokens, kept allocated for the whole run.
-let promptTokens = Dictionary(uniqueKeysWithValues: promptSizes.map { ($0, Prompts.tokens(count: $0, seed: UInt64($0))) })
+let promptTokens = Dictionary(
+    uniqueKeysWithValues: promptSizes.map { ($0, Prompts.tokens(count: $0, seed: UInt64($0))) }
+)
 var mismatches: [String] = []
 
 /// 0 in practice, but the optimiser cannot prove it: keeps loop-invariant (inlined, pure) hashing in the loop.
@@ -70,28 +72,34 @@ for tokenCount in promptSizes {
     let tokens = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: tokenCount)
     _ = tokens.initialize(from: promptTokens[tokenCount] ?? [])
     let bytes = UnsafeRawBufferPointer(tokens)
-    workloads.append(Workload(name: "oneshot \(tokenCount)") { count in
-        var sink: UInt64 = 0
-        for _ in 0..<count { sink ^= XXH3Hash.hash(bytes, seed: opaqueZero(sink)) }
-        return sink
-    })
-    workloads.append(Workload(name: "oneshot-inline \(tokenCount)") { count in
-        var sink: UInt64 = 0
-        for _ in 0..<count { sink ^= cxxhash_inline_xxh3_64(bytes.baseAddress, bytes.count, opaqueZero(sink)) }
-        return sink
-    })
+    workloads.append(
+        Workload(name: "oneshot \(tokenCount)") { count in
+            var sink: UInt64 = 0
+            for _ in 0..<count { sink ^= XXH3Hash.hash(bytes, seed: opaqueZero(sink)) }
+            return sink
+        }
+    )
+    workloads.append(
+        Workload(name: "oneshot-inline \(tokenCount)") { count in
+            var sink: UInt64 = 0
+            for _ in 0..<count { sink ^= cxxhash_inline_xxh3_64(bytes.baseAddress, bytes.count, opaqueZero(sink)) }
+            return sink
+        }
+    )
     for blockSize in blockSizes {
         guard let hasher = try? PrefixHasher(blockSize: blockSize) else { continue }
         let blocks = tokenCount / blockSize
         let output = UnsafeMutableBufferPointer<BlockHash>.allocate(capacity: blocks)
-        workloads.append(Workload(name: "chained \(tokenCount)/\(blockSize)") { count in
-            var sink: UInt64 = 0
-            for _ in 0..<count {
-                _ = hasher.hashBlocks(UnsafeBufferPointer(tokens), into: output)
-                sink ^= output[blocks - 1].rawValue
+        workloads.append(
+            Workload(name: "chained \(tokenCount)/\(blockSize)") { count in
+                var sink: UInt64 = 0
+                for _ in 0..<count {
+                    _ = hasher.hashBlocks(UnsafeBufferPointer(tokens), into: output)
+                    sink ^= output[blocks - 1].rawValue
+                }
+                return sink
             }
-            return sink
-        })
+        )
         // The same chain with the inlined XXH3 (the loop PrefixHasher runs, written out here).
         let root = hasher.namespace.root
         let chunk = blockSize * 4
@@ -102,11 +110,13 @@ for tokenCount in promptSizes {
         if inlineChain(0) != output[blocks - 1].rawValue {
             mismatches.append("inline chain \(tokenCount)/\(blockSize) differs from PrefixHasher")
         }
-        workloads.append(Workload(name: "chained-inline \(tokenCount)/\(blockSize)") { count in
-            var sink: UInt64 = 0
-            for _ in 0..<count { sink ^= inlineChain(opaqueZero(sink)) }
-            return sink
-        })
+        workloads.append(
+            Workload(name: "chained-inline \(tokenCount)/\(blockSize)") { count in
+                var sink: UInt64 = 0
+                for _ in 0..<count { sink ^= inlineChain(opaqueZero(sink)) }
+                return sink
+            }
+        )
     }
 }
 
@@ -119,17 +129,23 @@ let requestMask = requests.count - 1
 @MainActor func addRouteRelease<Strategy: RoutingStrategy>(_ name: String, _ strategy: Strategy) {
     do {
         let (router, held) = try Fleets.warmRouter(
-            replicaCount: replicaCount, strategy: strategy, requests: requests, backgroundLeases: 2 * replicaCount)
-        workloads.append(Workload(name: "route \(name)") { count in
-            var sink = UInt64(held.count)
-            for iteration in 0..<count {
-                if let decision = router.route(requests[iteration & requestMask]) {
-                    sink &+= UInt64(decision.replica.rawValue.utf8.count)
-                    decision.lease.release()
+            replicaCount: replicaCount,
+            strategy: strategy,
+            requests: requests,
+            backgroundLeases: 2 * replicaCount
+        )
+        workloads.append(
+            Workload(name: "route \(name)") { count in
+                var sink = UInt64(held.count)
+                for iteration in 0..<count {
+                    if let decision = router.route(requests[iteration & requestMask]) {
+                        sink &+= UInt64(decision.replica.rawValue.utf8.count)
+                        decision.lease.release()
+                    }
                 }
+                return sink
             }
-            return sink
-        })
+        )
     } catch {
         mismatches.append("\(name): router setup failed: \(error)")
     }
@@ -188,25 +204,37 @@ let hash16 = hashingRatio(2_048, 16)
 let hash64 = hashingRatio(2_048, 64)
 let routeName = "route PrefixAffinity<LeastOutstanding>"
 let route = run.ratio(routeName, over: "chained 2048/16")
-let worstRoute = strategyNames.map { run.ratio("route \($0)", over: "chained 2048/16") }.max { $0.median < $1.median }
+let worstRoute =
+    strategyNames.map { run.ratio("route \($0)", over: "chained 2048/16") }.max { $0.median < $1.median }
     ?? route
 
 print("## Target ratios (one run, \(rounds) interleaved rounds, per-round ratios, median and IQR)")
 print("")
 print("| Ratio | Measured | Target | |")
 print("|---|---|---|---|")
-print("| chained ÷ one-shot XXH3 bytes/s, 2,048 tokens, 16-token blocks | \(line(hash16)) | ≥ 0.5 | \(verdict(hash16.median, atLeast: 0.5)) |")
-print("| chained ÷ one-shot XXH3 bytes/s, 2,048 tokens, 64-token blocks | \(line(hash64)) | ≥ 0.8 | \(verdict(hash64.median, atLeast: 0.8)) |")
-print("| route+release (PrefixAffinity<LeastOutstanding>, 64 replicas) ÷ hashing 2,048 tokens (16-token blocks) | \(line(route)) | ≤ 0.25 | \(verdict(route.median, atMost: 0.25)) |")
-print("| route+release, slowest library strategy ÷ hashing 2,048 tokens | \(line(worstRoute)) | ≤ 0.25 | \(verdict(worstRoute.median, atMost: 0.25)) |")
+print(
+    "| chained ÷ one-shot XXH3 bytes/s, 2,048 tokens, 16-token blocks | \(line(hash16)) | ≥ 0.5 | \(verdict(hash16.median, atLeast: 0.5)) |"
+)
+print(
+    "| chained ÷ one-shot XXH3 bytes/s, 2,048 tokens, 64-token blocks | \(line(hash64)) | ≥ 0.8 | \(verdict(hash64.median, atLeast: 0.8)) |"
+)
+print(
+    "| route+release (PrefixAffinity<LeastOutstanding>, 64 replicas) ÷ hashing 2,048 tokens (16-token blocks) | \(line(route)) | ≤ 0.25 | \(verdict(route.median, atMost: 0.25)) |"
+)
+print(
+    "| route+release, slowest library strategy ÷ hashing 2,048 tokens | \(line(worstRoute)) | ≤ 0.25 | \(verdict(worstRoute.median, atMost: 0.25)) |"
+)
 print("")
 print("## Hashing (median ns per prompt; GB/s = bytes ÷ ns)")
 print("")
-print("| Prompt | Block | one-shot XXH3 | chained | chained ÷ one-shot (bytes/s) | inline one-shot | inline chained | inline chained ÷ inline one-shot | chained: inline ÷ library (bytes/s) |")
+print(
+    "| Prompt | Block | one-shot XXH3 | chained | chained ÷ one-shot (bytes/s) | inline one-shot | inline chained | inline chained ÷ inline one-shot | chained: inline ÷ library (bytes/s) |"
+)
 print("|---|---|---|---|---|---|---|---|---|")
 for tokens in promptSizes {
     for block in blockSizes {
-        let oneShot = run.median("oneshot \(tokens)"), chained = run.median("chained \(tokens)/\(block)")
+        let oneShot = run.median("oneshot \(tokens)")
+        let chained = run.median("chained \(tokens)/\(block)")
         let oneShotInline = run.median("oneshot-inline \(tokens)")
         let chainedInline = run.median("chained-inline \(tokens)/\(block)")
         let bytes = Double(tokens * 4)
@@ -215,7 +243,8 @@ for tokens in promptSizes {
             "| \(tokens) tokens | \(block) | \(format(oneShot, 1)) ns (\(format(bytes / oneShot, 2)) GB/s) "
                 + "| \(format(chained, 1)) ns (\(format(bytes / chained, 2)) GB/s) | \(line(hashingRatio(tokens, block))) "
                 + "| \(format(oneShotInline, 1)) ns | \(format(chainedInline, 1)) ns "
-                + "| \(line(hashingRatio(tokens, block, inline: true))) | \(line(speedup)) |")
+                + "| \(line(hashingRatio(tokens, block, inline: true))) | \(line(speedup)) |"
+        )
     }
 }
 print("")
@@ -224,7 +253,9 @@ print("")
 print("| Strategy | ns per route+release | ÷ hashing 2,048 tokens |")
 print("|---|---|---|")
 for name in strategyNames {
-    print("| \(name) | \(format(run.median("route \(name)"), 1)) | \(line(run.ratio("route \(name)", over: "chained 2048/16"))) |")
+    print(
+        "| \(name) | \(format(run.median("route \(name)"), 1)) | \(line(run.ratio("route \(name)", over: "chained 2048/16"))) |"
+    )
 }
 print("")
 print("(sink \(run.sink & 0xF))")

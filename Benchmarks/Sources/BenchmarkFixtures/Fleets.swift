@@ -16,7 +16,10 @@ public enum Fleets {
     ///
     /// - Returns: the router and the held leases (release them to drain the fleet).
     public static func warmRouter<Strategy: RoutingStrategy>(
-        replicaCount: Int, strategy: Strategy, requests: [RoutingRequest], backgroundLeases: Int
+        replicaCount: Int,
+        strategy: Strategy,
+        requests: [RoutingRequest],
+        backgroundLeases: Int
     ) throws(PrefixRouterError) -> (router: FleetRouter<Strategy>, held: [Lease]) {
         let router = try FleetRouter(replicas: replicas(replicaCount), strategy: strategy)
         var held: [Lease] = []

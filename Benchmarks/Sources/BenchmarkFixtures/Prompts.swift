@@ -14,7 +14,11 @@ public enum Prompts {
     /// provenance does not change its cost. With `sessions`, each request carries one of that many session
     /// keys (`session-N`), for ``Sticky``.
     public static func prehashedRequests(
-        count: Int, tokenCount: Int = 2_048, blockSize: Int = 16, sessions: Int? = nil, seed: UInt64
+        count: Int,
+        tokenCount: Int = 2_048,
+        blockSize: Int = 16,
+        sessions: Int? = nil,
+        seed: UInt64
     ) -> [RoutingRequest] {
         var random = RandomSource(seed: seed)
         let blocks = tokenCount / blockSize
@@ -23,7 +27,8 @@ public enum Prompts {
                 blockHashes: (0..<blocks).map { _ in BlockHash(random.next()) },
                 blockSize: blockSize,
                 tokenCount: tokenCount,
-                sessionKey: sessions.map { "session-\(position % $0)" })
+                sessionKey: sessions.map { "session-\(position % $0)" }
+            )
         }
     }
 }
@@ -56,7 +61,8 @@ extension Prompts {
         let turns = (0..<6).map { turn in
             ChatMessage(
                 role: turn.isMultiple(of: 2) ? "user" : "assistant",
-                content: text(byteCount: turnBytes, seed: seed &+ UInt64(turn) &+ 1))
+                content: text(byteCount: turnBytes, seed: seed &+ UInt64(turn) &+ 1)
+            )
         }
         return [system] + turns
     }
