@@ -12,6 +12,22 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// A package-benchmark executable at `Benchmarks/<name>/<name>.swift`.
+func benchmarkTarget(_ name: String) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [
+            "BenchmarkFixtures",
+            "BenchmarkSupport",
+            .product(name: "PrefixRouter", package: "PrefixRouter"),
+            .product(name: "Benchmark", package: "benchmark"),
+        ],
+        path: "Benchmarks/\(name)",
+        swiftSettings: swiftSettings,
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}
+
 let package = Package(
     name: "PrefixRouterBenchmarks",
     platforms: [.macOS(.v15)],
@@ -28,42 +44,18 @@ let package = Package(
             dependencies: [.product(name: "PrefixRouter", package: "PrefixRouter")],
             swiftSettings: swiftSettings
         ),
+        // The package-benchmark configuration and malloc thresholds the benchmark targets share.
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [.product(name: "Benchmark", package: "benchmark")],
+            swiftSettings: swiftSettings
+        ),
         // Ring lookups and route + release for every strategy.
-        .executableTarget(
-            name: "RoutingBenchmarks",
-            dependencies: [
-                "BenchmarkFixtures",
-                .product(name: "PrefixRouter", package: "PrefixRouter"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/RoutingBenchmarks",
-            swiftSettings: swiftSettings,
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmarkTarget("RoutingBenchmarks"),
         // Prompt hashing (chained and one-shot XXH3), text and chat hashing.
-        .executableTarget(
-            name: "HashingBenchmarks",
-            dependencies: [
-                "BenchmarkFixtures",
-                .product(name: "PrefixRouter", package: "PrefixRouter"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/HashingBenchmarks",
-            swiftSettings: swiftSettings,
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmarkTarget("HashingBenchmarks"),
         // The approximate prefix index: insert, longest match and the fleet query.
-        .executableTarget(
-            name: "PrefixIndexBenchmarks",
-            dependencies: [
-                "BenchmarkFixtures",
-                .product(name: "PrefixRouter", package: "PrefixRouter"),
-                .product(name: "Benchmark", package: "benchmark"),
-            ],
-            path: "Benchmarks/PrefixIndexBenchmarks",
-            swiftSettings: swiftSettings,
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmarkTarget("PrefixIndexBenchmarks"),
         // libxxhash's XXH3 compiled inline (XXH_INLINE_ALL), to measure what inlining would change.
         .target(name: "CXXHashInline"),
         // The three target ratios of the benchmarks issue, measured interleaved in one process.

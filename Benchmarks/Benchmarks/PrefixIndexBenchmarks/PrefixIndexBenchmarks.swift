@@ -1,27 +1,17 @@
 import Benchmark
 import BenchmarkFixtures
+import BenchmarkSupport
 import PrefixRouter
 
 // The approximate prefix index (PrefixIndex) with 2,048-token prompts in 16-token blocks (128 hashes each),
-// in steady state: every replica's LRU is full (default capacity, 31,250 blocks), so inserts evict.
+// in steady state: every replica's LRU is full (default capacity, 31,250 blocks), so inserts evict. The stored
+// thresholds (Thresholds/) hold 0 mallocs per 1,000 operations, with no tolerance.
 
 /// Distinct prompts cycled through (1,024 × 128 = 131,072 hashes, four times one replica's capacity).
 let promptCount = 1_024
 
-/// Steady state allocates nothing: the stored thresholds (Thresholds/) hold 0, with no tolerance.
-var noNewAllocations: [BenchmarkMetric: BenchmarkThresholds] {
-    [.mallocCountTotal: .init(absolute: [.p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0])]
-}
-
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .throughput, .mallocCountTotal],
-        warmupIterations: 3,
-        scalingFactor: .kilo,
-        maxDuration: .seconds(1),
-        maxIterations: .kilo(10),
-        thresholds: noNewAllocations
-    )
+    Benchmark.defaultConfiguration = BenchmarkDefaults.configuration()
 
     let prompts = Prompts.prehashedRequests(count: promptCount, seed: 0x1D3).map(\.blockHashes)
     let mask = promptCount - 1

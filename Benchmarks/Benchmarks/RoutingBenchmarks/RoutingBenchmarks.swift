@@ -1,5 +1,6 @@
 import Benchmark
 import BenchmarkFixtures
+import BenchmarkSupport
 import PrefixRouter
 
 // Routing hot path: ring lookups, and route + release for every library strategy with prehashed requests.
@@ -7,34 +8,15 @@ import PrefixRouter
 // Benchmark names have no spaces: package-benchmark 1.38 writes threshold files with spaces replaced by
 // underscores but reads them by the raw name, so a name with a space never finds its threshold.
 //
-// Every benchmark runs `scaledIterations` (1,000) operations per sample, so wall clock and throughput are per
-// operation, and the malloc count is per 1,000 operations: a steady-state allocation anywhere on the path
-// shows up as ≥ 1. The `mallocCountTotal` tolerance below is 0 and the stored thresholds (Thresholds/) hold
-// 0 for every route + release benchmark, so `benchmark thresholds check` fails on any new allocation.
+// Every benchmark runs 1,000 operations per sample (see BenchmarkDefaults). The stored thresholds
+// (Thresholds/) hold 0 mallocs per sample for every route + release benchmark on one task, with no tolerance,
+// so `benchmark thresholds check` fails on any new allocation.
 
 /// Requests cycled through by each benchmark (a power of two, so the index is a mask).
 let requestCount = 1_024
-/// Leases kept held in the background, so the fleet is loaded as in production (two per replica at 64).
-let backgroundLeasesPerReplica = 2
-
-let routeMetrics: [BenchmarkMetric] = [.wallClock, .throughput, .mallocCountTotal]
-
-/// Any allocation in the measured loop is a regression: no tolerance on top of the stored threshold.
-var noNewAllocations: [BenchmarkMetric: BenchmarkThresholds] {
-    [
-        .mallocCountTotal: .init(absolute: [.p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0])
-    ]
-}
 
 let benchmarks: @Sendable () -> Void = {
-    Benchmark.defaultConfiguration = .init(
-        metrics: routeMetrics,
-        warmupIterations: 10,
-        scalingFactor: .kilo,
-        maxDuration: .seconds(2),
-        maxIterations: .kilo(10),
-        thresholds: noNewAllocations
-    )
+    Benchmark.defaultConfiguration = BenchmarkDefaults.configuration(warmupIterations: 10, maxDuration: .seconds(2))
 
     ringLookupBenchmarks()
     routeReleaseBenchmarks()
@@ -58,14 +40,7 @@ func ringLookupBenchmarks() {
 
         // The bounded-load walk needs load: background leases placed by prefix affinity.
         let requests = Prompts.prehashedRequests(count: requestCount, seed: UInt64(replicaCount))
-        guard
-            let strategy = try? PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
-            let (router, held) = try? Fleets.warmRouter(
-                replicaCount: replicaCount,
-                strategy: strategy,
-                requests: requests,
-                backgroundLeases: replicaCount * backgroundLeasesPerReplica
-            )
+        guard let (router, held) = try? Fleets.warmAffinityRouter(replicaCount: replicaCount, requests: requests)
         else { continue }
         Benchmark("bounded-load-lookup:\(replicaCount)-replicas") { benchmark in
             router.withFleet { fleet, _ in
@@ -92,7 +67,7 @@ func routeReleaseBenchmarks() {
                 replicaCount: replicaCount,
                 strategy: strategy,
                 requests: requests,
-                backgroundLeases: replicaCount * backgroundLeasesPerReplica
+                backgroundLeases: replicaCount * Fleets.backgroundLeasesPerReplica
             )
         else { return }
         let mask = requests.count - 1
@@ -123,23 +98,14 @@ func concurrentRouteReleaseBenchmarks() {
     let replicaCount = 64
     let requests = Prompts.prehashedRequests(count: requestCount, seed: 2)
     let mask = requestCount - 1
-    guard
-        let strategy = try? PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
-        let (router, held) = try? Fleets.warmRouter(
-            replicaCount: replicaCount,
-            strategy: strategy,
-            requests: requests,
-            backgroundLeases: replicaCount * backgroundLeasesPerReplica
-        )
+    guard let (router, held) = try? Fleets.warmAffinityRouter(replicaCount: replicaCount, requests: requests)
     else { return }
     // Two child tasks per sample: the task group's own allocations (about 11 per sample) are counted, so the
     // stored threshold is that figure, with a small tolerance for the concurrency runtime.
     Benchmark(
         "route+release:PrefixAffinity<LeastOutstanding>:64-replicas:2-concurrent-tasks",
-        configuration: .init(
-            metrics: routeMetrics,
+        configuration: BenchmarkDefaults.configuration(
             warmupIterations: 10,
-            scalingFactor: .kilo,
             thresholds: [.mallocCountTotal: .init(absolute: [.p90: 4])]
         )
     ) { benchmark in

@@ -132,7 +132,7 @@ let requestMask = requests.count - 1
             replicaCount: replicaCount,
             strategy: strategy,
             requests: requests,
-            backgroundLeases: 2 * replicaCount
+            backgroundLeases: replicaCount * Fleets.backgroundLeasesPerReplica
         )
         workloads.append(
             Workload(name: "route \(name)") { count in

@@ -2,6 +2,10 @@ public import PrefixRouter
 
 /// Replica sets of a given size, named the way a Kubernetes gateway would name them.
 public enum Fleets {
+    /// Leases kept held in the background by the warm routers, per replica, so the fleet is loaded as in
+    /// production rather than idle.
+    public static let backgroundLeasesPerReplica = 2
+
     /// `count` replicas of weight 1: `replica-0000`, `replica-0001`, …
     public static func replicas(_ count: Int) -> [Replica] {
         (0..<count).map { index in
@@ -31,5 +35,19 @@ public enum Fleets {
             router.route(request)?.lease.release()
         }
         return (router, held)
+    }
+
+    /// A warm ``PrefixAffinity`` router (``LeastOutstanding`` fallback, seeded) over `replicaCount` replicas
+    /// with ``backgroundLeasesPerReplica`` leases per replica held; see ``warmRouter(replicaCount:strategy:requests:backgroundLeases:)``.
+    public static func warmAffinityRouter(
+        replicaCount: Int,
+        requests: [RoutingRequest]
+    ) throws(PrefixRouterError) -> (router: FleetRouter<PrefixAffinity<LeastOutstanding>>, held: [Lease]) {
+        try warmRouter(
+            replicaCount: replicaCount,
+            strategy: PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
+            requests: requests,
+            backgroundLeases: replicaCount * backgroundLeasesPerReplica
+        )
     }
 }
