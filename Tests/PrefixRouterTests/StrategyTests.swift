@@ -172,6 +172,7 @@ struct AffinityTests {
         let router = try FleetRouter(replicaIDs: replicaIDs(8), strategy: try PrefixAffinity(keyDepthTokens: 64, fallback: RoundRobin()))
         let shared = Self.chain([1, 2, 3, 4])
         let first = try #require(router.route(RoutingRequest(blockHashes: shared + Self.chain([99]), blockSize: 16)))
+        first.lease.release()  // with 8 idle replicas the capacity is 1: a concurrent second request would spill
         let second = try #require(router.route(RoutingRequest(blockHashes: shared + Self.chain([100, 101]), blockSize: 16)))
         #expect(first.replica == second.replica)
         #expect(first.reason == .affinity)
