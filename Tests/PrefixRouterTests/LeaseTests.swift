@@ -50,7 +50,7 @@ struct LeaseTests {
     @Test("withLease releases when the body returns, throws, or is cancelled")
     func withLeaseReleasesOnEveryPath() async throws {
         let router = try FleetRouter(replicaIDs: replicaIDs(2), strategy: LeastOutstanding(seed: 1))
-        let value = try await router.withLease(for: RoutingRequest()) { decision in
+        let value = await router.withLease(for: RoutingRequest()) { decision in
             #expect(router.outstanding(of: decision.replica) == 1)
             return decision.replica
         }

@@ -14,9 +14,9 @@ struct ReadmeExampleTests {
             strategy: try PrefixAffinity(fallback: LeastOutstanding()))
 
         // In a request handler (any async context, any number at once):
-        func handle(promptTokens: [UInt32]) async throws -> String? {
+        func handle(promptTokens: [UInt32]) async -> String? {
             let request = hasher.routingRequest(tokens: promptTokens)
-            return try await router.withLease(for: request) { decision in
+            return await router.withLease(for: request) { decision in
                 // Forward to decision.replica; the lease is released when this closure
                 // returns, throws or is cancelled. nil means no replica is eligible (answer 503).
                 "sent to \(decision.replica)"
@@ -25,8 +25,8 @@ struct ReadmeExampleTests {
         // END README EXAMPLE
 
         let prompt = (0..<3_000).map { UInt32($0 % 50_000) }
-        let first = try await handle(promptTokens: prompt)
-        let second = try await handle(promptTokens: prompt + [7, 8, 9])
+        let first = await handle(promptTokens: prompt)
+        let second = await handle(promptTokens: prompt + [7, 8, 9])
         #expect(first?.hasPrefix("sent to vllm-") == true)
         #expect(first == second)  // same 2,048-token key prefix on an idle fleet: same replica
         #expect(router.liveLeaseCount == 0)
