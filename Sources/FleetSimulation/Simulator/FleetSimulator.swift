@@ -68,6 +68,8 @@ struct SimulationRun<Strategy: RoutingStrategy> {
     var leases: [Lease?]
     var pinned: [[Int32]]
     var anonymousHeld: [Int]
+    /// Completions per request (each must end at exactly 1: checked by the conservation tests).
+    var completions: [UInt8]
 
     // Totals.
     var arrived = 0
@@ -106,6 +108,7 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         self.leases = Array(repeating: nil, count: count)
         self.pinned = Array(repeating: [], count: count)
         self.anonymousHeld = Array(repeating: 0, count: count)
+        self.completions = Array(repeating: 0, count: count)
         if parameters.churn, let last = input.arrivals.last {
             let span = last - start
             churnPlan = [(start + 0.4 * span, true), (start + 0.6 * span, false)]
@@ -288,6 +291,7 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         leases[index] = nil
         load.change(replica, by: -1, at: time)
         completed += 1
+        completions[index] &+= 1
         outputTokens += input.requests[index].outputTokens
         lastCompletion = max(lastCompletion, time)
         record(&endToEnd, time - input.arrivals[index])
