@@ -34,7 +34,8 @@ public enum TraceReader {
 
     /// Parses trace `text` as if read from `file` (the name used in errors).
     public static func parse(text: String, file: String, options: TraceReadOptions) throws(TraceError) -> Trace {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is one Character in Swift: split on both explicitly.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         guard let firstIndex = lines.firstIndex(where: { !$0.trimmingWhitespace.isEmpty }) else {
             throw TraceError(file: file, line: 0, expected: "at least one request", found: "an empty file")
         }
