@@ -31,7 +31,8 @@ public enum ReportFormatter {
         if p.measureRoutingCost { header.append("ns/route") }
         var rows: [[String]] = [header]
         var oracleRow = [
-            "oracle (one infinite cache)", "\(w.requests)", format(report.oracle.hitRate * 100, 1), "1.00",
+            "oracle (one infinite cache)", "\(w.requests)", format(report.oracle.hitRate * 100, 1),
+            report.oracle.hitRate > 0 ? "1.00" : "-",
         ]
         oracleRow += Array(repeating: "-", count: header.count - oracleRow.count)
         rows.append(oracleRow)

@@ -13,12 +13,13 @@ struct OpenAILineParser: TraceLineParser {
 
     let file: String
     let options: TraceReadOptions
-    var hashers: [String: PrefixHasher] = [:]
+    var hashers: HasherCache
 
     init(file: String, options: TraceReadOptions) throws(TraceError) {
         try options.validate(file: file)
         self.file = file
         self.options = options
+        self.hashers = HasherCache(blockSize: options.hashBlockSize, file: file)
     }
 
     mutating func parse(_ text: Substring, line: Int, index: Int) throws(TraceError) -> TraceRequest? {
@@ -40,7 +41,7 @@ struct OpenAILineParser: TraceLineParser {
         var session = try outer.stringIfPresent("session_id")
         if session == nil { session = try body.stringIfPresent("user") }
         let model = try body.stringIfPresent("model")
-        let hasher = try hasher(for: model, line: line)
+        let hasher = try hashers.hasher(for: model, line: line)
         let hashes: [BlockHash]
         let bytes: Int
         if body.has("messages") {
@@ -107,12 +108,5 @@ struct OpenAILineParser: TraceLineParser {
         case let other:
             throw body.error("prompt", expected: "a string or an array of strings", found: other)
         }
-    }
-
-    mutating func hasher(for model: String?, line: Int) throws(TraceError) -> PrefixHasher {
-        if let cached = hashers[model ?? ""] { return cached }
-        let made = try makeHasher(blockSize: options.hashBlockSize, model: model, file: file, line: line)
-        hashers[model ?? ""] = made
-        return made
     }
 }

@@ -9,12 +9,13 @@ import PrefixRouter
 struct TokenLineParser: TraceLineParser {
     let file: String
     let options: TraceReadOptions
-    var hashers: [String: PrefixHasher] = [:]
+    var hashers: HasherCache
 
     init(file: String, options: TraceReadOptions) throws(TraceError) {
         try options.validate(file: file)
         self.file = file
         self.options = options
+        self.hashers = HasherCache(blockSize: options.hashBlockSize, file: file)
     }
 
     mutating func parse(_ text: Substring, line: Int, index: Int) throws(TraceError) -> TraceRequest? {
@@ -28,7 +29,7 @@ struct TokenLineParser: TraceLineParser {
         let output = try json.integerIfPresent("output_length", in: 0...100_000_000) ?? options.defaultOutputTokens
         let session = try json.stringIfPresent("session_id")
         let model = try json.stringIfPresent("model")
-        let hasher = try hasher(for: model, line: line)
+        let hasher = try hashers.hasher(for: model, line: line)
         let hashes: [BlockHash]
         do {
             hashes = try hasher.blockHashes(of: tokens)
@@ -38,12 +39,5 @@ struct TokenLineParser: TraceLineParser {
         return TraceRequest(
             arrival: timestamp.map { $0 / 1000 } ?? options.defaultArrival(index: index), inputTokens: tokens.count,
             outputTokens: output, blockHashes: hashes, blockSize: options.hashBlockSize, sessionKey: session)
-    }
-
-    mutating func hasher(for model: String?, line: Int) throws(TraceError) -> PrefixHasher {
-        if let cached = hashers[model ?? ""] { return cached }
-        let made = try makeHasher(blockSize: options.hashBlockSize, model: model, file: file, line: line)
-        hashers[model ?? ""] = made
-        return made
     }
 }

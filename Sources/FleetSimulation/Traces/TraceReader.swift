@@ -105,11 +105,27 @@ extension TraceReadOptions {
     }
 }
 
-/// Makes a ``PrefixHasher`` or turns its error into a ``TraceError``.
-func makeHasher(blockSize: Int, model: String?, file: String, line: Int) throws(TraceError) -> PrefixHasher {
-    do {
-        return try PrefixHasher(blockSize: blockSize, namespace: HashNamespace(model: model))
-    } catch {
-        throw TraceError(file: file, line: line, field: "block size", expected: "a valid block size", found: "\(error)")
+/// One ``PrefixHasher`` per model name (the model scopes the hashes, as engines do), made on first use.
+struct HasherCache {
+    let blockSize: Int
+    let file: String
+    private var hashers: [String: PrefixHasher] = [:]
+
+    init(blockSize: Int, file: String) {
+        self.blockSize = blockSize
+        self.file = file
+    }
+
+    /// The hasher for `model`, or a ``TraceError`` naming `line` when it cannot be made.
+    mutating func hasher(for model: String?, line: Int) throws(TraceError) -> PrefixHasher {
+        if let cached = hashers[model ?? ""] { return cached }
+        let made: PrefixHasher
+        do {
+            made = try PrefixHasher(blockSize: blockSize, namespace: HashNamespace(model: model))
+        } catch {
+            throw TraceError(file: file, line: line, field: "block size", expected: "a valid block size", found: "\(error)")
+        }
+        hashers[model ?? ""] = made
+        return made
     }
 }
