@@ -30,7 +30,7 @@ import Testing
         try checkEachRequestCompletesOnce(LeastOutstanding(seed: 1), input, "least-outstanding")
         try checkEachRequestCompletesOnce(PrefixAffinity(fallback: LeastOutstanding(seed: 1)), input, "prefix-affinity")
         try checkEachRequestCompletesOnce(
-            UnboundedConsistentHash(fallback: LeastOutstanding(seed: 1)), input, "consistent-hash")
+            PlainConsistentHash(fallback: LeastOutstanding(seed: 1)), input, "consistent-hash")
         for entry in StrategyCatalog.all {
             var parameters = TestWorkloads.parameters()
             parameters.churn = true

@@ -27,7 +27,7 @@ public enum FleetSimulator {
     /// - Throws: ``SimulationError`` for invalid parameters.
     public static func run<Strategy: RoutingStrategy>(
         _ strategy: Strategy, name: String, input: SimulationInput, parameters: SimulationParameters,
-        oracle: Oracle, progress: ((Double) -> Void)? = nil
+        oracle: Oracle, configuration: FleetConfiguration? = nil, progress: ((Double) -> Void)? = nil
     ) throws(SimulationError) -> StrategyResult {
         try parameters.validate()
         if parameters.churn, parameters.replicas < 2 {
@@ -37,8 +37,9 @@ public enum FleetSimulator {
         do {
             router = try FleetRouter(
                 replicaIDs: replicaIDs(count: parameters.replicas), strategy: strategy,
-                configuration: FleetConfiguration(
-                    loadFactor: parameters.loadFactor, virtualNodesPerWeight: parameters.virtualNodes))
+                configuration: configuration
+                    ?? FleetConfiguration(
+                        loadFactor: parameters.loadFactor, virtualNodesPerWeight: parameters.virtualNodes))
         } catch {
             throw SimulationError("cannot build the router: \(error)")
         }

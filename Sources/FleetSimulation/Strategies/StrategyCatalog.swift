@@ -2,6 +2,16 @@ public import PrefixRouter
 
 /// The strategies the bench compares, by name. Adding one is one line in ``all``.
 public enum StrategyCatalog {
+    /// What a strategy factory may know about the run: the seed, and the simulated engines' cache size (so
+    /// that an approximate index can be sized like the cache it approximates, as a gateway operator would).
+    public struct Context: Sendable {
+        /// The run's seed.
+        public var seed: UInt64
+        /// Each replica's KV cache in blocks of the trace's block size (capped to what a ``PrefixIndex``
+        /// accepts when the simulated cache is unbounded).
+        public var cacheBlocksPerReplica: Int
+    }
+
     /// A named strategy that can run itself through the simulator.
     public struct Entry: Sendable {
         /// The name shown in tables and accepted by `--strategies`.
@@ -10,16 +20,24 @@ public enum StrategyCatalog {
         public let summary: String
         let runner: @Sendable (SimulationInput, SimulationParameters, Oracle, ((Double) -> Void)?) throws -> StrategyResult
 
-        /// Wraps a strategy factory. The factory receives the run's seed; the simulator is specialised for `S`.
+        /// Wraps a strategy factory. The factory receives the run's ``Context``; the simulator is specialised for `S`.
+        ///
+        /// - Parameter configuration: the router configuration this strategy needs (a peer's own ring size and
+        ///   load factor); nil uses the run's `--load-factor` and `--vnodes`.
         public init<S: RoutingStrategy>(
-            _ name: String, _ summary: String, _ make: @escaping @Sendable (UInt64) throws -> S
+            _ name: String, _ summary: String, configuration: FleetConfiguration? = nil,
+            _ make: @escaping @Sendable (Context) throws -> S
         ) {
             self.name = name
             self.summary = summary
             self.runner = { input, parameters, oracle, progress in
-                try FleetSimulator.run(
-                    make(parameters.seed), name: name, input: input, parameters: parameters, oracle: oracle,
-                    progress: progress)
+                let context = Context(
+                    seed: parameters.seed,
+                    cacheBlocksPerReplica: min(
+                        parameters.cacheCapacity(blockSize: input.blockSize), PrefixIndex.maximumCapacityPerReplica))
+                return try FleetSimulator.run(
+                    make(context), name: name, input: input, parameters: parameters, oracle: oracle,
+                    configuration: configuration, progress: progress)
             }
         }
 
@@ -36,28 +54,37 @@ public enum StrategyCatalog {
     /// peers' policies.
     public static let all: [Entry] = [
         Entry("round-robin", "cycle through the replicas") { _ in RoundRobin() },
-        Entry("random", "uniformly random replica") { RandomChoice(seed: $0) },
-        Entry("least-outstanding", "fewest in-flight requests, random ties") { LeastOutstanding(seed: $0) },
-        Entry("power-of-two", "less loaded of two random replicas") { PowerOfTwoChoices(seed: $0) },
+        Entry("random", "uniformly random replica") { RandomChoice(seed: $0.seed) },
+        Entry("least-outstanding", "fewest in-flight requests, random ties") { LeastOutstanding(seed: $0.seed) },
+        Entry("power-of-two", "less loaded of two random replicas") { PowerOfTwoChoices(seed: $0.seed) },
         Entry("consistent-hash", "ring owner of the 2,048-token prefix key, no load bound") {
-            try UnboundedConsistentHash(keyDepthTokens: 2_048, fallback: LeastOutstanding(seed: $0))
+            try PlainConsistentHash(keyDepthTokens: 2_048, fallback: LeastOutstanding(seed: $0.seed))
         },
         Entry("sticky", "session ring with bounded loads; no session → least outstanding") {
-            Sticky(fallback: LeastOutstanding(seed: $0))
+            Sticky(fallback: LeastOutstanding(seed: $0.seed))
         },
         Entry("prefix-affinity", "library default: bounded-load ring on the 2,048-token prefix key") {
-            try PrefixAffinity(fallback: LeastOutstanding(seed: $0))
+            try PrefixAffinity(fallback: LeastOutstanding(seed: $0.seed))
         },
         Entry("prefix-affinity-512", "as prefix-affinity, key on the first 512 tokens") {
-            try PrefixAffinity(keyDepthTokens: 512, fallback: LeastOutstanding(seed: $0))
+            try PrefixAffinity(keyDepthTokens: 512, fallback: LeastOutstanding(seed: $0.seed))
         },
         Entry("prefix-affinity-8k", "as prefix-affinity, key on the first 8,192 tokens") {
-            try PrefixAffinity(keyDepthTokens: 8_192, fallback: LeastOutstanding(seed: $0))
+            try PrefixAffinity(keyDepthTokens: 8_192, fallback: LeastOutstanding(seed: $0.seed))
         },
-        // Peers' policies (FleetSimulation/Baselines, branch `index`): the lead adds one line each here, e.g.
-        // Entry("sglang-cache-aware", "…") { SGLangCacheAware(seed: $0) },
-        // Entry("llm-d", "…") { LLMDScorer(seed: $0) },
-        // Entry("kubeai-chwbl", "…") { KubeAICHWBL() },
+        Entry("cache-aware", "library CacheAware (index sized to the cache): longest match below the cap, else LOR") {
+            try CacheAware(capacityPerReplica: $0.cacheBlocksPerReplica, fallback: LeastOutstanding(seed: $0.seed))
+        },
+        // Peers' policies, re-implemented from their published rules (FleetSimulation/Baselines).
+        Entry("sglang-cache-aware", "SGLang/SMG cache_aware: thresholds 0.3, 64, 1.5; tree cap 2^26 chars") { _ in
+            try SGLangCacheAware()
+        },
+        Entry("llm-d", "llm-d scorer: prefix x3 + queue x2, per-pod LRU sized to the pod cache") {
+            try LLMDScorer(capacityPerPod: $0.cacheBlocksPerReplica, seed: $0.seed)
+        },
+        Entry("kubeai-chwbl", "KubeAI CHWBL as shipped: first-block key, 1.25, 256 vnodes", configuration: KubeAICHWBL.fleetConfiguration) { _ in
+            try KubeAICHWBL()
+        },
     ]
 
     /// The entry named `name`, or nil.

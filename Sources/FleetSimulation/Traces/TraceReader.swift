@@ -121,7 +121,7 @@ struct HasherCache {
         if let cached = hashers[model ?? ""] { return cached }
         let made: PrefixHasher
         do {
-            made = try PrefixHasher(blockSize: blockSize, namespace: HashNamespace(model: model))
+            made = try PrefixHasher(blockSize: blockSize, namespace: HashNamespace(model: model ?? ""))
         } catch {
             throw TraceError(file: file, line: line, field: "block size", expected: "a valid block size", found: "\(error)")
         }

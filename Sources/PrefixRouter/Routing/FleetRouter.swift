@@ -1,9 +1,8 @@
-import Synchronization
-
 /// A ``Router`` over a mutable set of replicas, placing requests with a ``RoutingStrategy``.
 ///
 /// The router owns the fleet (members, weights, statuses, outstanding counts, the ring, the live leases)
-/// and the strategy's state, both behind one `Mutex`. A route call takes the lock once: the strategy
+/// and the strategy's state, both behind one lock (a pthread mutex; see `LockedState` for why not
+/// `Synchronization.Mutex`). A route call takes the lock once: the strategy
 /// chooses, the router checks the choice is eligible and increments its count, and returns a decision whose
 /// ``Lease`` decrements it when released. Counts are therefore exact under any number of concurrent
 /// callers, and the bounded-load cap is never exceeded at the moment of assignment.
@@ -24,7 +23,7 @@ public final class FleetRouter<Strategy: RoutingStrategy>: Router, LeaseOwner {
         var strategy: Strategy
     }
 
-    let state: Mutex<State>
+    let state: LockedState<State>
 
     /// Creates a router over `replicas` (possibly none: replicas can be added later).
     ///
@@ -37,7 +36,7 @@ public final class FleetRouter<Strategy: RoutingStrategy>: Router, LeaseOwner {
         var strategy = strategy
         strategy.fleetDidChange(fleet)
         fleet.now = .now
-        self.state = Mutex(State(fleet: fleet, strategy: strategy))
+        self.state = LockedState(State(fleet: fleet, strategy: strategy))
     }
 
     /// Creates a router over replicas of weight 1 named by `ids`.
