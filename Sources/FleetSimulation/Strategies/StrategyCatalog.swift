@@ -72,8 +72,9 @@ public enum StrategyCatalog {
         Entry("prefix-affinity-8k", "as prefix-affinity, key on the first 8,192 tokens") {
             try PrefixAffinity(keyDepthTokens: 8_192, fallback: LeastOutstanding(seed: $0.seed))
         },
-        Entry("cache-aware", "library CacheAware (index sized to the cache): longest match below the cap, else LOR") {
-            try CacheAware(capacityPerReplica: $0.cacheBlocksPerReplica, fallback: LeastOutstanding(seed: $0.seed))
+        Entry("cache-aware", "library CacheAware: prefix x3 + load x2, cap at c = 2; index sized to the cache") {
+            try CacheAware(
+                capacityPerReplica: $0.cacheBlocksPerReplica, fallback: LeastOutstanding(seed: $0.seed), seed: $0.seed)
         },
         // Peers' policies, re-implemented from their published rules (FleetSimulation/Baselines).
         Entry("sglang-cache-aware", "SGLang/SMG cache_aware: thresholds 0.3, 64, 1.5; tree cap 2^26 chars") { _ in

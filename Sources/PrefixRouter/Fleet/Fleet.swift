@@ -115,6 +115,14 @@ public struct Fleet: Sendable {
         capacity(weight: slots[index.rawValue].weight, scale: capacityScale)
     }
 
+    /// The bounded-load capacity of a replica under another load factor than the fleet's (for strategies that
+    /// use the bound as a looser safety net): `max(1, ceil(loadFactor · (inFlight + 1) · weight ÷
+    /// totalEligibleWeight))`. O(1).
+    @inlinable public func capacity(of index: Index, loadFactor: Double) -> Int {
+        let scale = eligibleWeight > 0 ? loadFactor * Double(inFlight + 1) / Double(eligibleWeight) : 0
+        return capacity(weight: slots[index.rawValue].weight, scale: scale)
+    }
+
     /// Whether the replica is below its bounded-load capacity. O(1).
     @inlinable public func hasCapacity(_ index: Index) -> Bool { outstanding(of: index) < capacity(of: index) }
 
