@@ -57,6 +57,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Most uncached tokens prefilled in one step.") var prefillBatchTokens = 8_192
     @Option(name: .long, help: "Bounded-load factor c of every router.") var loadFactor = 1.25
     @Option(name: .long, help: "Ring points per replica.") var vnodes = 160
+    @Option(name: .long, help: "Key depth in tokens of the prefix-affinity and consistent-hash lines.")
+    var keyDepth = 2_048
     @Option(name: .long, help: "Divide arrival times by this.") var speedup = 1.0
     @Option(name: .long, help: "Seed of strategies' random choices and of the synthetic workload.") var seed: UInt64 = 1
     @Flag(name: .long, help: "Remove a replica at 40% of the trace and re-add it at 60%; report keys moved.")
@@ -95,6 +97,7 @@ struct BenchCommand: ParsableCommand {
         parameters.prefillBatchTokens = prefillBatchTokens
         parameters.loadFactor = loadFactor
         parameters.virtualNodes = vnodes
+        parameters.keyDepthTokens = keyDepth
         parameters.speedup = speedup
         parameters.seed = seed
         parameters.churn = churn

@@ -41,6 +41,8 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
     public var loadFactor: Double = 1.25
     /// Ring points per replica.
     public var virtualNodes: Int = 160
+    /// Key depth in tokens of the `prefix-affinity` and `consistent-hash` lines (the library default, 2,048).
+    public var keyDepthTokens: Int = 2_048
     /// Arrival times are divided by this.
     public var speedup: Double = 1
     /// Seed of every strategy's random choices.
@@ -73,6 +75,7 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
         try check(decodeSecondsPerContextToken >= 0 && decodeSecondsPerContextToken.isFinite, "--decode-ns-per-token", "a non-negative number", decodeSecondsPerContextToken)
         try check(maxRunningRequests >= 1, "--max-batch", "at least 1", maxRunningRequests)
         try check(prefillBatchTokens >= 1, "--prefill-batch-tokens", "at least 1", prefillBatchTokens)
+        try check(keyDepthTokens >= 1, "--key-depth", "at least 1 token", keyDepthTokens)
         try check(loadFactor > 1 && loadFactor.isFinite, "--load-factor", "a finite number above 1", loadFactor)
         try check((1...10_000).contains(virtualNodes), "--vnodes", "1...10000", virtualNodes)
         try check(speedup > 0 && speedup.isFinite, "--speedup", "a positive number", speedup)

@@ -10,6 +10,8 @@ public enum StrategyCatalog {
         /// Each replica's KV cache in blocks of the trace's block size (capped to what a ``PrefixIndex``
         /// accepts when the simulated cache is unbounded).
         public var cacheBlocksPerReplica: Int
+        /// The `--key-depth` of the run (tokens).
+        public var keyDepthTokens: Int
     }
 
     /// A named strategy that can run itself through the simulator.
@@ -34,7 +36,8 @@ public enum StrategyCatalog {
                 let context = Context(
                     seed: parameters.seed,
                     cacheBlocksPerReplica: min(
-                        parameters.cacheCapacity(blockSize: input.blockSize), PrefixIndex.maximumCapacityPerReplica))
+                        parameters.cacheCapacity(blockSize: input.blockSize), PrefixIndex.maximumCapacityPerReplica),
+                    keyDepthTokens: parameters.keyDepthTokens)
                 return try FleetSimulator.run(
                     make(context), name: name, input: input, parameters: parameters, oracle: oracle,
                     configuration: configuration, progress: progress)
@@ -57,14 +60,14 @@ public enum StrategyCatalog {
         Entry("random", "uniformly random replica") { RandomChoice(seed: $0.seed) },
         Entry("least-outstanding", "fewest in-flight requests, random ties") { LeastOutstanding(seed: $0.seed) },
         Entry("power-of-two", "less loaded of two random replicas") { PowerOfTwoChoices(seed: $0.seed) },
-        Entry("consistent-hash", "ring owner of the 2,048-token prefix key, no load bound") {
-            try PlainConsistentHash(keyDepthTokens: 2_048, fallback: LeastOutstanding(seed: $0.seed))
+        Entry("consistent-hash", "ring owner of the prefix key (--key-depth), no load bound") {
+            try PlainConsistentHash(keyDepthTokens: $0.keyDepthTokens, fallback: LeastOutstanding(seed: $0.seed))
         },
         Entry("sticky", "session ring with bounded loads; no session → least outstanding") {
             Sticky(fallback: LeastOutstanding(seed: $0.seed))
         },
-        Entry("prefix-affinity", "library default: bounded-load ring on the 2,048-token prefix key") {
-            try PrefixAffinity(fallback: LeastOutstanding(seed: $0.seed))
+        Entry("prefix-affinity", "library default for many gateways: bounded-load ring on the prefix key (--key-depth)") {
+            try PrefixAffinity(keyDepthTokens: $0.keyDepthTokens, fallback: LeastOutstanding(seed: $0.seed))
         },
         Entry("prefix-affinity-512", "as prefix-affinity, key on the first 512 tokens") {
             try PrefixAffinity(keyDepthTokens: 512, fallback: LeastOutstanding(seed: $0.seed))
