@@ -57,6 +57,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Most uncached tokens prefilled in one step.") var prefillBatchTokens = 8_192
     @Option(name: .long, help: "Bounded-load factor c of every router.") var loadFactor = 1.25
     @Option(name: .long, help: "Ring points per replica.") var vnodes = 160
+    @Option(name: .long, help: "Bounded-load capacity floor per replica (requests) of every router.")
+    var minCapacity = 1
     @Option(name: .long, help: "Key depth in tokens of the prefix-affinity and consistent-hash lines.")
     var keyDepth = 2_048
     @Option(name: .long, help: "Divide arrival times by this.") var speedup = 1.0
@@ -98,6 +100,7 @@ struct BenchCommand: ParsableCommand {
         parameters.loadFactor = loadFactor
         parameters.virtualNodes = vnodes
         parameters.keyDepthTokens = keyDepth
+        parameters.minimumCapacity = minCapacity
         parameters.speedup = speedup
         parameters.seed = seed
         parameters.churn = churn

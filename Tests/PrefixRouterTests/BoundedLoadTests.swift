@@ -14,10 +14,14 @@ struct BoundedLoadTests {
         var inFlight: Int { eligible.reduce(0) { $0 + outstanding[$1, default: 0] } }
         var eligibleWeight: Int { eligible.reduce(0) { $0 + weight[$1, default: 0] } }
 
+        var minimumCapacity = 1
+
         func capacity(of id: ReplicaID, loadFactor: Double) -> Int {
-            expectedCapacity(
-                loadFactor: loadFactor, inFlight: inFlight, weight: weight[id, default: 0],
-                totalWeight: eligibleWeight)
+            max(
+                minimumCapacity,
+                expectedCapacity(
+                    loadFactor: loadFactor, inFlight: inFlight, weight: weight[id, default: 0],
+                    totalWeight: eligibleWeight))
         }
     }
 
@@ -36,6 +40,7 @@ struct BoundedLoadTests {
         var random = RandomSource(seed: UInt64(seed))
         let loadFactor = [1.05, 1.1, 1.25, 1.5, 2.0][seed % 5]
         var model = Model()
+        model.minimumCapacity = [1, 1, 2, 4][seed % 4]
         var spare = replicaIDs(12, prefix: "s\(seed)-")
         var initial: [Replica] = []
         for _ in 0..<(2 + random.next(below: 6)) {
@@ -47,7 +52,8 @@ struct BoundedLoadTests {
         }
         let router = try FleetRouter(
             replicas: initial, strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: UInt64(seed))),
-            configuration: FleetConfiguration(loadFactor: loadFactor, virtualNodesPerWeight: 40))
+            configuration: FleetConfiguration(
+                loadFactor: loadFactor, virtualNodesPerWeight: 40, minimumCapacity: model.minimumCapacity))
         var live: [Live] = []
         let hotKeys = (0..<4).map { _ in random.next() }
 

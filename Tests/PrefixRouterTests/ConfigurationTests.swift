@@ -48,6 +48,14 @@ struct ConfigurationTests {
             } == .invalidVirtualNodes)
     }
 
+    @Test(arguments: [0, -3])
+    func minimumCapacity(value: Int) {
+        #expect(
+            Self.code {
+                _ = try FleetRouter(replicaIDs: ["a"], strategy: RoundRobin(), configuration: FleetConfiguration(minimumCapacity: value))
+            } == .invalidParameter)
+    }
+
     @Test func unknownReplica() {
         let router = try? FleetRouter(replicaIDs: ["a"], strategy: RoundRobin())
         #expect(Self.code { try router?.remove("zz") } == .unknownReplica)

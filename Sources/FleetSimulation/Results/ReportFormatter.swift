@@ -21,7 +21,7 @@ public enum ReportFormatter {
             "fleet: \(p.replicas) replicas, cache \(cache), prefill \(format(p.prefillTokensPerSecond, 0)) tok/s + "
                 + "\(format(p.prefillOverheadSeconds * 1000, 1)) ms, decode step \(format(p.decodeStepSeconds * 1000, 1)) ms + "
                 + "\(format(p.decodeSecondsPerContextToken * 1e9, 0)) ns/context token, max batch \(p.maxRunningRequests), "
-                + "load factor \(format(p.loadFactor, 2)), key depth \(p.keyDepthTokens) tokens, seed \(p.seed)")
+                + "load factor \(format(p.loadFactor, 2)), min capacity \(p.minimumCapacity), key depth \(p.keyDepthTokens) tokens, seed \(p.seed)")
         var header = [
             "strategy", "reqs", "hit%", "/oracle", "TTFT p50", "p90", "p99", "E2E p50", "p99", "tok/s", "imbal",
             "peak", "spill%", "fallbk%",
@@ -74,7 +74,7 @@ public enum ReportFormatter {
             "spill_rate", "fallback_rate", "keys_moved_share", "routing_ns_per_call", "oracle_hit_rate", "source",
             "format", "has_prefix_info", "block_size", "cache_blocks", "replicas", "kv_cache_tokens",
             "prefill_tokens_per_s", "prefill_overhead_s", "decode_step_s", "decode_s_per_context_token",
-            "max_running", "prefill_batch_tokens", "load_factor", "virtual_nodes", "key_depth_tokens", "speedup", "seed", "churn",
+            "max_running", "prefill_batch_tokens", "load_factor", "min_capacity", "virtual_nodes", "key_depth_tokens", "speedup", "seed", "churn",
         ]
         var lines = [header.joined(separator: ",")]
         for s in report.strategies {
@@ -88,7 +88,7 @@ public enum ReportFormatter {
                 w.format.rawValue, "\(w.hasPrefixInfo)", "\(w.blockSize)", w.cacheBlocks.map { "\($0)" } ?? "unbounded",
                 "\(p.replicas)", "\(p.kvCacheTokens)", "\(p.prefillTokensPerSecond)", "\(p.prefillOverheadSeconds)",
                 "\(p.decodeStepSeconds)", "\(p.decodeSecondsPerContextToken)", "\(p.maxRunningRequests)",
-                "\(p.prefillBatchTokens)", "\(p.loadFactor)", "\(p.virtualNodes)", "\(p.keyDepthTokens)", "\(p.speedup)", "\(p.seed)",
+                "\(p.prefillBatchTokens)", "\(p.loadFactor)", "\(p.minimumCapacity)", "\(p.virtualNodes)", "\(p.keyDepthTokens)", "\(p.speedup)", "\(p.seed)",
                 "\(p.churn)",
             ]
             lines.append(fields.map(quote).joined(separator: ","))

@@ -37,9 +37,7 @@ public enum FleetSimulator {
         do {
             router = try FleetRouter(
                 replicaIDs: replicaIDs(count: parameters.replicas), strategy: strategy,
-                configuration: configuration
-                    ?? FleetConfiguration(
-                        loadFactor: parameters.loadFactor, virtualNodesPerWeight: parameters.virtualNodes))
+                configuration: configuration ?? parameters.fleetConfiguration)
         } catch {
             throw SimulationError("cannot build the router: \(error)")
         }

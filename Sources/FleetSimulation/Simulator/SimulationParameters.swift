@@ -1,3 +1,5 @@
+public import PrefixRouter
+
 /// The simulated fleet: replica count, KV cache size, service rates, load bound, replay speed.
 ///
 /// Defaults describe Llama-3-8B in fp16 on one 80 GB A100 per replica (ROUTING.md §6):
@@ -41,6 +43,8 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
     public var loadFactor: Double = 1.25
     /// Ring points per replica.
     public var virtualNodes: Int = 160
+    /// The bounded-load capacity floor of every router (``FleetConfiguration/minimumCapacity``).
+    public var minimumCapacity: Int = 1
     /// Key depth in tokens of the `prefix-affinity` and `consistent-hash` lines (the library default, 2,048).
     public var keyDepthTokens: Int = 2_048
     /// Arrival times are divided by this.
@@ -54,6 +58,12 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
 
     /// The defaults above.
     public init() {}
+
+    /// The router configuration the flags describe (`--load-factor`, `--vnodes`, `--min-capacity`).
+    public var fleetConfiguration: FleetConfiguration {
+        FleetConfiguration(
+            loadFactor: loadFactor, virtualNodesPerWeight: virtualNodes, minimumCapacity: minimumCapacity)
+    }
 
     /// The cache capacity in blocks for a trace of `blockSize` tokens per block (`Int.max` when unbounded).
     public func cacheCapacity(blockSize: Int) -> Int {
@@ -75,6 +85,7 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
         try check(decodeSecondsPerContextToken >= 0 && decodeSecondsPerContextToken.isFinite, "--decode-ns-per-token", "a non-negative number", decodeSecondsPerContextToken)
         try check(maxRunningRequests >= 1, "--max-batch", "at least 1", maxRunningRequests)
         try check(prefillBatchTokens >= 1, "--prefill-batch-tokens", "at least 1", prefillBatchTokens)
+        try check((1...1_000_000).contains(minimumCapacity), "--min-capacity", "1...1000000", minimumCapacity)
         try check(keyDepthTokens >= 1, "--key-depth", "at least 1 token", keyDepthTokens)
         try check(loadFactor > 1 && loadFactor.isFinite, "--load-factor", "a finite number above 1", loadFactor)
         try check((1...10_000).contains(virtualNodes), "--vnodes", "1...10000", virtualNodes)

@@ -24,10 +24,11 @@ public enum StrategyCatalog {
 
         /// Wraps a strategy factory. The factory receives the run's ``Context``; the simulator is specialised for `S`.
         ///
-        /// - Parameter configuration: the router configuration this strategy needs (a peer's own ring size and
-        ///   load factor); nil uses the run's `--load-factor` and `--vnodes`.
+        /// - Parameter configuration: adjusts the run's router configuration (`--load-factor`, `--vnodes`,
+        ///   `--min-capacity`) for this strategy, e.g. a peer's own ring size and load factor.
         public init<S: RoutingStrategy>(
-            _ name: String, _ summary: String, configuration: FleetConfiguration? = nil,
+            _ name: String, _ summary: String,
+            configuration: (@Sendable (FleetConfiguration) -> FleetConfiguration)? = nil,
             _ make: @escaping @Sendable (Context) throws -> S
         ) {
             self.name = name
@@ -40,7 +41,7 @@ public enum StrategyCatalog {
                     keyDepthTokens: parameters.keyDepthTokens)
                 return try FleetSimulator.run(
                     make(context), name: name, input: input, parameters: parameters, oracle: oracle,
-                    configuration: configuration, progress: progress)
+                    configuration: configuration.map { $0(parameters.fleetConfiguration) }, progress: progress)
             }
         }
 
@@ -69,6 +70,16 @@ public enum StrategyCatalog {
         Entry("prefix-affinity", "library default for many gateways: bounded-load ring on the prefix key (--key-depth)") {
             try PrefixAffinity(keyDepthTokens: $0.keyDepthTokens, fallback: LeastOutstanding(seed: $0.seed))
         },
+        Entry(
+            "recommended", "prefix-affinity with a capacity floor of 8 requests per replica (many gateways)",
+            configuration: { configuration in
+                var configuration = configuration
+                configuration.minimumCapacity = max(configuration.minimumCapacity, 8)
+                return configuration
+            }
+        ) {
+            try PrefixAffinity(keyDepthTokens: $0.keyDepthTokens, fallback: LeastOutstanding(seed: $0.seed))
+        },
         Entry("prefix-affinity-512", "as prefix-affinity, key on the first 512 tokens") {
             try PrefixAffinity(keyDepthTokens: 512, fallback: LeastOutstanding(seed: $0.seed))
         },
@@ -86,7 +97,7 @@ public enum StrategyCatalog {
         Entry("llm-d", "llm-d scorer: prefix x3 + queue x2, per-pod LRU sized to the pod cache") {
             try LLMDScorer(capacityPerPod: $0.cacheBlocksPerReplica, seed: $0.seed)
         },
-        Entry("kubeai-chwbl", "KubeAI CHWBL as shipped: first-block key, 1.25, 256 vnodes", configuration: KubeAICHWBL.fleetConfiguration) { _ in
+        Entry("kubeai-chwbl", "KubeAI CHWBL as shipped: first-block key, 1.25, 256 vnodes", configuration: { _ in KubeAICHWBL.fleetConfiguration }) { _ in
             try KubeAICHWBL()
         },
     ]
