@@ -15,6 +15,8 @@ let package = Package(
     products: [
         .library(name: "PrefixRouter", targets: ["PrefixRouter"]),
         .executable(name: "PrefixRouterBench", targets: ["PrefixRouterBench"]),
+        // The simulator as a library, for the fuzz harness in Fuzz/ and for users' own experiments.
+        .library(name: "FleetSimulation", targets: ["FleetSimulation"]),
     ],
     dependencies: [
         // Used by the bench only; the PrefixRouter library depends on the toolchain and libxxhash alone.

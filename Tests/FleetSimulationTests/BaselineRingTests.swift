@@ -52,7 +52,8 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
             rig.withStrategy { fleet, _ in fleet.ringOwner(of: hot[0].rawValue).map { fleet.id(of: $0) } })
         for turn in 0..<30 {
             // Same first block, different rest: KubeAI's one key is the first block.
-            let request = RoutingRequest(blockHashes: prompt(1_000 + UInt64(turn), blocks: 3, sharing: [hot[0]]), blockSize: 16)
+            let request = RoutingRequest(
+                blockHashes: prompt(1_000 + UInt64(turn), blocks: 3, sharing: [hot[0]]), blockSize: 16)
             let decision = try #require(rig.route(request, keep: true))
             #expect(decision.replica == owner, "turn \(turn)")
             #expect(decision.reason == (turn == 0 ? KubeAICHWBL.ownerReason : KubeAICHWBL.defaultEndpointReason))
@@ -78,7 +79,8 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
             configuration: KubeAICHWBL.fleetConfiguration)
         var placed: Set<ReplicaID> = []
         for turn in 0..<30 {
-            let request = RoutingRequest(blockHashes: prompt(1_000 + UInt64(turn), blocks: 3, sharing: [hot[0]]), blockSize: 16)
+            let request = RoutingRequest(
+                blockHashes: prompt(1_000 + UInt64(turn), blocks: 3, sharing: [hot[0]]), blockSize: 16)
             placed.insert(try #require(oursRig.route(request, keep: true)).replica)
         }
         #expect(placed.count == 30)

@@ -64,7 +64,8 @@ import Testing
         #expect(rig.route(RoutingRequest(blockHashes: head, blockSize: 16))?.replica == "a")
         rig.hold(1, on: "a")
         // 4 of 10 blocks = 0.4: above SGLang's default 0.3, below 0.5 → min load.
-        #expect(rig.route(RoutingRequest(blockHashes: prompt(8, blocks: 10, sharing: head), blockSize: 16))?.replica == "b")
+        let request = RoutingRequest(blockHashes: prompt(8, blocks: 10, sharing: head), blockSize: 16)
+        #expect(rig.route(request)?.replica == "b")
     }
 
     /// min_load_idx = argmin(load, processed_count, index): requests without a prefix (match rate 0) show it.
@@ -130,7 +131,9 @@ import Testing
     @Test func rejectsInvalidConfiguration() {
         #expect(throws: PrefixRouterError.self) { try SGLangCacheAware(configuration: .init(cacheThreshold: -1)) }
         #expect(throws: PrefixRouterError.self) { try SGLangCacheAware(configuration: .init(balanceAbsThreshold: -1)) }
-        #expect(throws: PrefixRouterError.self) { try SGLangCacheAware(configuration: .init(balanceRelThreshold: .nan)) }
+        #expect(throws: PrefixRouterError.self) {
+            try SGLangCacheAware(configuration: .init(balanceRelThreshold: .nan))
+        }
         #expect(throws: PrefixRouterError.self) { try SGLangCacheAware(configuration: .init(maxTreeSizeCharacters: 0)) }
     }
 }

@@ -62,7 +62,9 @@ public struct KubeAICHWBL: RoutingStrategy {
     /// Creates the strategy.
     ///
     /// - Throws: ``PrefixRouterError`` if `loadFactor` is not a finite number > 0.
-    public init(loadFactor: Double = KubeAICHWBL.defaultLoadFactor, rule: AcceptanceRule = .shipped) throws(PrefixRouterError) {
+    public init(
+        loadFactor: Double = KubeAICHWBL.defaultLoadFactor, rule: AcceptanceRule = .shipped
+    ) throws(PrefixRouterError) {
         guard loadFactor.isFinite, loadFactor > 0 else {
             throw PrefixRouterError(.invalidLoadFactor, "loadFactor: expected a finite number > 0, found \(loadFactor)")
         }
@@ -88,7 +90,9 @@ public struct KubeAICHWBL: RoutingStrategy {
         let key = ringKey(of: request)
         guard let owner = fleet.ringOwner(of: key) else { return nil }
         let total = fleet.inFlight, endpoints = fleet.eligibleCount
-        let accepted = fleet.firstOnRing(from: key) { accepts(inFlight: fleet.outstanding(of: $0), total: total, endpoints: endpoints) }
+        let accepted = fleet.firstOnRing(from: key) {
+            accepts(inFlight: fleet.outstanding(of: $0), total: total, endpoints: endpoints)
+        }
         guard let accepted else { return RoutingChoice(owner, reason: KubeAICHWBL.defaultEndpointReason) }
         return RoutingChoice(accepted, reason: accepted == owner ? KubeAICHWBL.ownerReason : KubeAICHWBL.spillReason)
     }

@@ -62,7 +62,8 @@ public struct LLMDScorer: RoutingStrategy {
     ) throws(PrefixRouterError) {
         for (name, weight) in [("prefix", weights.prefix), ("queue", weights.queue)]
         where !(weight.isFinite && weight >= 0) {
-            throw PrefixRouterError(.invalidParameter, "weights.\(name): expected a finite number ≥ 0, found \(weight)")
+            throw PrefixRouterError(
+                .invalidParameter, "weights.\(name): expected a finite number ≥ 0, found \(weight)")
         }
         self.weights = weights
         self.index = try PrefixIndex(capacityPerReplica: capacityPerPod)
@@ -83,7 +84,9 @@ public struct LLMDScorer: RoutingStrategy {
         // Prefix matches, llm-d's rule, gathered by fleet slot.
         var matched: [Int] = []
         swap(&matched, &matchedBySlot)
-        if matched.count <= largestSlot { matched.append(contentsOf: repeatElement(0, count: largestSlot + 1 - matched.count)) }
+        if matched.count <= largestSlot {
+            matched.append(contentsOf: repeatElement(0, count: largestSlot + 1 - matched.count))
+        }
         for position in 0..<count { matched[fleet.eligible(at: position).rawValue] = 0 }
         let total = request.blockHashes.count
         if total > 0 {

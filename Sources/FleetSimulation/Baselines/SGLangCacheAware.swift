@@ -85,7 +85,8 @@ public struct SGLangCacheAware: RoutingStrategy {
     public init(configuration: Configuration = Configuration()) throws(PrefixRouterError) {
         guard configuration.cacheThreshold.isFinite, configuration.cacheThreshold >= 0 else {
             throw PrefixRouterError(
-                .invalidParameter, "cacheThreshold: expected a finite number ≥ 0, found \(configuration.cacheThreshold)")
+                .invalidParameter,
+                "cacheThreshold: expected a finite number ≥ 0, found \(configuration.cacheThreshold)")
         }
         guard configuration.balanceAbsThreshold >= 0 else {
             throw PrefixRouterError(
@@ -99,30 +100,41 @@ public struct SGLangCacheAware: RoutingStrategy {
         guard configuration.maxTreeSizeCharacters >= 1, configuration.charactersPerToken >= 1 else {
             throw PrefixRouterError(
                 .invalidParameter,
-                "maxTreeSizeCharacters, charactersPerToken: expected ≥ 1, found \(configuration.maxTreeSizeCharacters), \(configuration.charactersPerToken)"
-            )
+                "maxTreeSizeCharacters, charactersPerToken: expected ≥ 1, found "
+                    + "\(configuration.maxTreeSizeCharacters), \(configuration.charactersPerToken)")
         }
         self.configuration = configuration
     }
 
-    /// Whether `(load, processed, position)` of `a` orders before that of `b` (the `min_load_idx` order).
-    private func ordersBefore(
-        _ a: (load: Int, processed: Int, position: Int), _ b: (load: Int, processed: Int, position: Int)
-    ) -> Bool {
-        (a.load, a.processed, a.position) < (b.load, b.processed, b.position)
+    /// A worker's place in the `min_load_idx` order: load, then processed count, then position.
+    private struct Rank: Comparable {
+        var load: Int
+        var processed: Int
+        var position: Int
+
+        static let worst = Rank(load: .max, processed: .max, position: .max)
+
+        static func < (a: Rank, b: Rank) -> Bool {
+            (a.load, a.processed, a.position) < (b.load, b.processed, b.position)
+        }
+    }
+
+    private func rank(of replica: Fleet.Index, at position: Int, in fleet: Fleet) -> Rank {
+        Rank(
+            load: fleet.outstanding(of: replica), processed: processedCount[fleet.id(of: replica), default: 0],
+            position: position)
     }
 
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         let count = fleet.eligibleCount
         guard count > 0 else { return nil }
         // Step 1: min / max load and min_load_idx.
-        var minimum = (load: Int.max, processed: Int.max, position: Int.max)
+        var minimum = Rank.worst
         var maxLoad = Int.min
         for position in 0..<count {
-            let replica = fleet.eligible(at: position)
-            let key = (fleet.outstanding(of: replica), processedCount[fleet.id(of: replica), default: 0], position)
-            if ordersBefore(key, minimum) { minimum = key }
-            maxLoad = Swift.max(maxLoad, key.0)
+            let candidate = rank(of: fleet.eligible(at: position), at: position, in: fleet)
+            minimum = Swift.min(minimum, candidate)
+            maxLoad = Swift.max(maxLoad, candidate.load)
         }
         var chosen = minimum.position
         var reason = SGLangCacheAware.minimumLoadReason
@@ -133,24 +145,23 @@ public struct SGLangCacheAware: RoutingStrategy {
         if imbalanced {
             reason = SGLangCacheAware.imbalanceReason
         } else if let index, !request.blockHashes.isEmpty, request.tokenCount > 0 {
-            // Step 3: the longest match, taken only above the cache threshold.
-            var best = (matched: 0, load: 0, processed: 0, position: -1)
+            // Step 3: the longest match (ties: the min_load_idx order), taken only above the cache threshold.
+            var bestMatched = 0
+            var best = Rank.worst
             request.blockHashes.withUnsafeBufferPointer { hashes in
                 for position in 0..<count {
                     let replica = fleet.eligible(at: position)
-                    let id = fleet.id(of: replica)
-                    let matched = index.longestMatch(of: hashes, for: id)
-                    guard matched > 0 else { continue }
-                    let candidate = (matched, fleet.outstanding(of: replica), processedCount[id, default: 0], position)
-                    if best.position < 0 || matched > best.matched
-                        || (matched == best.matched && ordersBefore((candidate.1, candidate.2, position), (best.load, best.processed, best.position)))
-                    {
+                    let matched = index.longestMatch(of: hashes, for: fleet.id(of: replica))
+                    guard matched > 0, matched >= bestMatched else { continue }
+                    let candidate = rank(of: replica, at: position, in: fleet)
+                    if matched > bestMatched || candidate < best {
+                        bestMatched = matched
                         best = candidate
                     }
                 }
             }
-            let matchedTokens = Swift.min(best.matched * request.blockSize, request.tokenCount)
-            if best.position >= 0, Double(matchedTokens) / Double(request.tokenCount) > configuration.cacheThreshold {
+            let matchedTokens = Swift.min(bestMatched * request.blockSize, request.tokenCount)
+            if bestMatched > 0, Double(matchedTokens) / Double(request.tokenCount) > configuration.cacheThreshold {
                 chosen = best.position
                 reason = SGLangCacheAware.cacheMatchReason
             }
@@ -161,7 +172,8 @@ public struct SGLangCacheAware: RoutingStrategy {
         if !request.blockHashes.isEmpty {
             if index == nil {
                 // The capacity is valid by construction (1...maximumCapacityPerReplica), so this cannot fail.
-                index = try? PrefixIndex(capacityPerReplica: configuration.capacityBlocks(blockSize: request.blockSize))
+                let capacity = configuration.capacityBlocks(blockSize: request.blockSize)
+                index = try? PrefixIndex(capacityPerReplica: capacity)
             }
             index?.insert(request.blockHashes, for: id)
         }

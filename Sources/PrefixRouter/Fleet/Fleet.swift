@@ -43,6 +43,8 @@ public struct Fleet: Sendable {
     public private(set) var ring: HashRing
     /// The bounded-load factor `c` (> 1).
     public let loadFactor: Double
+    /// The least capacity of any replica; see ``FleetConfiguration/minimumCapacity``.
+    public let minimumCapacity: Int
     /// Outstanding requests summed over the eligible replicas: the *m* of the bounded-load capacity.
     public private(set) var inFlight = 0
     /// Incremented on every membership, weight or status change.
@@ -53,6 +55,7 @@ public struct Fleet: Sendable {
     init(replicas: [Replica], configuration: FleetConfiguration) throws(PrefixRouterError) {
         try configuration.validate()
         self.loadFactor = configuration.loadFactor
+        self.minimumCapacity = configuration.minimumCapacity
         self.ring = try HashRing(members: replicas, virtualNodesPerWeight: configuration.virtualNodesPerWeight)
         self.now = .now
         for replica in replicas {
@@ -106,13 +109,22 @@ public struct Fleet: Sendable {
         return sa.outstanding * sb.weight == sb.outstanding * sa.weight
     }
 
-    /// The bounded-load capacity of a replica: `max(1, ceil(c · (inFlight + 1) · weight ÷ totalEligibleWeight))`.
+    /// The bounded-load capacity of a replica:
+    /// `max(minimumCapacity, ceil(c · (inFlight + 1) · weight ÷ totalEligibleWeight))`.
     ///
     /// `inFlight + 1` counts the request being placed (Mirrokni, Thorup and Zadimoghaddam). A replica
     /// accepts a request while its outstanding count is below its capacity, so no replica is ever pushed past
     /// it. O(1).
     @inlinable public func capacity(of index: Index) -> Int {
         capacity(weight: slots[index.rawValue].weight, scale: capacityScale)
+    }
+
+    /// The bounded-load capacity of a replica under another load factor than the fleet's (for strategies that
+    /// use the bound as a looser safety net): `max(minimumCapacity, ceil(loadFactor · (inFlight + 1) · weight
+    /// ÷ totalEligibleWeight))`. O(1).
+    @inlinable public func capacity(of index: Index, loadFactor: Double) -> Int {
+        let scale = eligibleWeight > 0 ? loadFactor * Double(inFlight + 1) / Double(eligibleWeight) : 0
+        return capacity(weight: slots[index.rawValue].weight, scale: scale)
     }
 
     /// Whether the replica is below its bounded-load capacity. O(1).
@@ -123,7 +135,7 @@ public struct Fleet: Sendable {
     }
 
     @inlinable func capacity(weight: Int, scale: Double) -> Int {
-        Swift.max(1, Int((scale * Double(weight)).rounded(.up)))
+        Swift.max(minimumCapacity, Int((scale * Double(weight)).rounded(.up)))
     }
 
     /// The least loaded eligible replica (outstanding ÷ weight), ties broken uniformly at random, or nil if
@@ -221,11 +233,6 @@ public struct Fleet: Sendable {
 
     // MARK: Changing (the router's business)
 
-    /// Sets ``now`` for the routing call in progress.
-    @usableFromInline
-    mutating func setNow(_ instant: ContinuousClock.Instant) { now = instant }
-
-    @usableFromInline
     mutating func acquire(_ index: Index) -> (entry: UInt32, generation: UInt32) {
         slots[index.rawValue].outstanding += 1
         if slots[index.rawValue].status == .up { inFlight += 1 }

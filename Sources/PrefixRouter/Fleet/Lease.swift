@@ -1,5 +1,3 @@
-public import Synchronization
-
 /// The claim a routed request holds on its replica's outstanding-request count.
 ///
 /// A ``Router`` increments the chosen replica's outstanding count when it returns a decision; releasing the
@@ -15,7 +13,6 @@ public struct Lease: Sendable {
     let entry: UInt32
     let generation: UInt32
 
-    @usableFromInline
     init(owner: LeaseLedger, entry: UInt32, generation: UInt32) {
         self.owner = owner
         self.entry = entry
@@ -42,12 +39,11 @@ public struct Lease: Sendable {
 ///
 /// A concrete, non-generic class (not a protocol existential over the generic router): releasing a lease is a
 /// direct call that runs no generic code, so it needs no runtime metadata or witness-table lookups.
-@usableFromInline
 final class LeaseLedger: Sendable {
     /// The fleet. Its lock also guards the owning router's strategy (see ``FleetRouter``).
-    @usableFromInline let fleet: Mutex<Fleet>
+    let fleet: LockedState<Fleet>
 
-    init(_ fleet: Fleet) { self.fleet = Mutex(fleet) }
+    init(_ fleet: Fleet) { self.fleet = LockedState(fleet) }
 
     func releaseLease(entry: UInt32, generation: UInt32) -> Bool {
         fleet.withLock { $0.release(entry: entry, generation: generation) }

@@ -36,6 +36,7 @@ extension PrefixHasher {
     /// temporary buffer of ``blockSize`` tokens, never copied whole. One array allocation (the result).
     ///
     /// - Complexity: O(n) for n tokens (plus O(n) for `count` on collections that are not random-access).
+    @inlinable
     public func blockHashes(of tokens: some Collection<UInt32>) -> [BlockHash] {
         if let hashes = tokens.withContiguousStorageIfAvailable({ blockHashes(of: $0) }) {
             return hashes
@@ -66,31 +67,34 @@ extension PrefixHasher {
     /// Hashes `count` tokens from `tokens` by copying each block, as little-endian bytes, into one temporary
     /// buffer of ``blockSize`` tokens. The portable path: big-endian hosts and non-contiguous collections.
     /// Produces exactly the hashes of the in-place path. O(n), one temporary allocation per call at most.
+    /// Inlinable so that clients' collection types get a specialized loop, not per-token witness calls.
+    @inlinable
     func hashStaged<Tokens: Sequence<UInt32>>(
         _ tokens: Tokens, count: Int, into output: UnsafeMutableBufferPointer<BlockHash>
     ) -> Int {
         let limit = Swift.min(blockCount(forTokenCount: count), output.count)
         guard limit > 0 else { return 0 }
+        let blockSize = self.blockSize
         return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: blockSize) { block in
             var seed = root
             var written = 0
             var filled = 0
-            var iterator = tokens.makeIterator()
-            while written < limit {
-                let token = iterator.next()
-                if let token {
-                    block[filled] = token.littleEndian
-                    filled += 1
-                }
-                // A full block, or the partial tail once the tokens run out (blockCount admitted it).
-                if filled == blockSize || (token == nil && filled > 0) {
-                    let bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(block)[..<(filled * 4)])
-                    seed = XXH3.hash(bytes, seed: seed)
+            for token in tokens {
+                block[filled] = token.littleEndian
+                filled += 1
+                if filled == blockSize {
+                    seed = XXH3.hash(UnsafeRawBufferPointer(block), seed: seed)
                     output[written] = BlockHash(seed)
                     written += 1
                     filled = 0
+                    if written == limit { return written }
                 }
-                if token == nil { break }
+            }
+            // The partial tail, when the tail policy admitted it (it is then within `limit`).
+            if filled > 0, written < limit {
+                let bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(block)[..<(filled * 4)])
+                output[written] = BlockHash(XXH3.hash(bytes, seed: seed))
+                written += 1
             }
             return written
         }

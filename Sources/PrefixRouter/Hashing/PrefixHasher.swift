@@ -48,6 +48,7 @@ public struct PrefixHasher: Sendable {
     /// Whether a final partial block is hashed.
     public let tailPolicy: TailPolicy
     /// `namespace.root`, computed once.
+    @usableFromInline
     let root: UInt64
 
     /// Creates a hasher.
@@ -109,6 +110,7 @@ public struct PrefixHasher: Sendable {
     }
 
     /// Allocates one array of `capacity` hashes and fills it with `fill` (which returns how many it wrote).
+    @inlinable
     static func collect(
         capacity: Int, _ fill: (UnsafeMutableBufferPointer<BlockHash>) -> Int
     ) -> [BlockHash] {

@@ -57,7 +57,8 @@ public struct PrefixIndex: Sendable {
         guard (1...PrefixIndex.maximumCapacityPerReplica).contains(capacityPerReplica) else {
             throw PrefixRouterError(
                 .invalidParameter,
-                "capacityPerReplica: expected 1...\(PrefixIndex.maximumCapacityPerReplica), found \(capacityPerReplica)")
+                "capacityPerReplica: expected 1...\(PrefixIndex.maximumCapacityPerReplica), "
+                    + "found \(capacityPerReplica)")
         }
         self.capacityPerReplica = capacityPerReplica
     }

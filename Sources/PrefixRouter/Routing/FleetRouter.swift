@@ -1,10 +1,9 @@
-public import Synchronization
-
 /// A ``Router`` over a mutable set of replicas, placing requests with a ``RoutingStrategy``.
 ///
 /// The router owns the fleet (members, weights, statuses, outstanding counts, the ring, the live leases)
-/// and the strategy's state, both guarded by one `Mutex` (the fleet's). A route call takes the lock once: the
-/// strategy chooses, the router checks the choice is eligible and increments its count, and returns a decision whose
+/// and the strategy's state, both guarded by one lock (the fleet's: a pthread mutex; see `LockedState` for why
+/// not `Synchronization.Mutex`). A route call takes the lock once: the strategy chooses, the router checks the
+/// choice is eligible and increments its count, and returns a decision whose
 /// ``Lease`` decrements it when released. Counts are therefore exact under any number of concurrent
 /// callers, and the bounded-load cap is never exceeded at the moment of assignment.
 ///
@@ -21,14 +20,15 @@ public import Synchronization
 public final class FleetRouter<Strategy: RoutingStrategy>: Router {
     /// The fleet behind its lock. Non-generic, and what leases report back to, so that taking and releasing a
     /// lease run no generic code: no runtime metadata lookups on the request path, whatever the strategy.
-    @usableFromInline let ledger: LeaseLedger
+    let ledger: LeaseLedger
 
     /// The strategy's state. Guarded by `ledger.fleet`'s lock: read and written only inside
     /// `ledger.fleet.withLock` (in `route`, `change` and `withFleet`), so it moves with the fleet in one
-    /// critical section. Not inside the `Mutex` itself because a `Mutex<generic State>` costs a metadata
-    /// lookup per lock in unspecialized code (about 45% of a route + release, measured with callgrind).
-    /// The lock also makes accesses exclusive, hence no dynamic exclusivity check (about 5% of a route).
-    @usableFromInline @exclusivity(unchecked) nonisolated(unsafe) var strategy: Strategy
+    /// critical section. Not inside the locked state itself because a lock over a generic `State<Strategy>`
+    /// costs runtime metadata lookups per call in unspecialized code (about 45% of a route + release,
+    /// measured with callgrind). The lock also makes accesses exclusive, hence no dynamic exclusivity check
+    /// (about 5% of a route + release).
+    @exclusivity(unchecked) nonisolated(unsafe) private var strategy: Strategy
 
     /// Creates a router over `replicas` (possibly none: replicas can be added later).
     ///
@@ -57,10 +57,9 @@ public final class FleetRouter<Strategy: RoutingStrategy>: Router {
     ///
     /// - Complexity: the strategy's cost plus O(1); allocation-free in steady state for the library's
     ///   strategies.
-    @inlinable
     public func route(_ request: RoutingRequest, at now: ContinuousClock.Instant) -> RoutingDecision? {
         ledger.fleet.withLock { fleet -> RoutingDecision? in
-            fleet.setNow(now)
+            fleet.now = now
             guard fleet.eligibleCount > 0,
                 let choice = strategy.choose(for: request, in: fleet),
                 fleet.isEligible(choice.replica)

@@ -1,2 +1,0 @@
-/// Trace readers, synthetic workloads, the discrete-event fleet simulator and peers' routing policies.
-public enum FleetSimulation {}

@@ -1,0 +1,32 @@
+/// Runs a set of strategies over one trace and assembles the ``RunReport``.
+public enum BenchRunner {
+    /// Replays `trace` through every entry of `strategies` with `parameters`.
+    ///
+    /// - Parameters:
+    ///   - synthetic: the generator's parameters when `trace` is the built-in workload (recorded in the report).
+    ///   - readOptions: how the trace file was read (recorded in the report).
+    ///   - progress: called with (strategy name, share done) now and then.
+    /// - Throws: ``SimulationError`` for invalid parameters or a trace that cannot be simulated.
+    public static func run(
+        trace: Trace, parameters: SimulationParameters, strategies: [StrategyCatalog.Entry],
+        synthetic: SyntheticWorkload? = nil, readOptions: TraceReadOptions? = nil,
+        progress: ((String, Double) -> Void)? = nil
+    ) throws -> RunReport {
+        try parameters.validate()
+        let input = try SimulationInput(trace: trace, speedup: parameters.speedup)
+        let oracle = Oracle(requests: trace.requests)
+        var results: [StrategyResult] = []
+        for entry in strategies {
+            let report: ((Double) -> Void)? = progress.map { callback in { callback(entry.name, $0) } }
+            results.append(try entry.run(input: input, parameters: parameters, oracle: oracle, progress: report))
+        }
+        let capacity = parameters.cacheCapacity(blockSize: input.blockSize)
+        let workload = RunReport.Workload(
+            source: trace.source, format: trace.format, requests: trace.requests.count,
+            hasPrefixInfo: trace.hasPrefixInfo, blockSize: input.blockSize,
+            cacheBlocks: capacity == Int.max ? nil : capacity, skippedLines: trace.skipped.count,
+            skippedExamples: trace.skipped.examples, synthetic: synthetic, readOptions: readOptions,
+            spanSeconds: (input.arrivals.last ?? 0) - (input.arrivals.first ?? 0))
+        return RunReport(workload: workload, parameters: parameters, oracle: oracle, strategies: results)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+
+/// Renders a ``RunReport`` as a text table or CSV.
+public enum ReportFormatter {
+    /// A fixed-width text table with a header describing the workload and the fleet.
+    public static func table(_ report: RunReport) -> String {
+        let p = report.parameters
+        let w = report.workload
+        var lines: [String] = []
+        let cache = w.cacheBlocks.map { "\($0) blocks × \(w.blockSize) tokens" } ?? "unbounded"
+        lines.append(
+            "workload: \(w.source) (\(w.format.rawValue)), \(w.requests) requests over \(format(w.spanSeconds, 1)) s"
+                + (p.speedup != 1 ? " (speed-up \(format(p.speedup, 2)))" : ""))
+        if !w.hasPrefixInfo {
+            lines.append("note: this trace carries no prefix information: no strategy can hit the cache; compare load only")
+        }
+        if w.skippedLines > 0 {
+            lines.append("skipped \(w.skippedLines) invalid lines (--skip-invalid), first: \(w.skippedExamples.first ?? "")")
+        }
+        lines.append(
+            "fleet: \(p.replicas) replicas, cache \(cache), prefill \(format(p.prefillTokensPerSecond, 0)) tok/s + "
+                + "\(format(p.prefillOverheadSeconds * 1000, 1)) ms, decode step \(format(p.decodeStepSeconds * 1000, 1)) ms + "
+                + "\(format(p.decodeSecondsPerContextToken * 1e9, 0)) ns/context token, max batch \(p.maxRunningRequests), "
+                + "load factor \(format(p.loadFactor, 2)), min capacity \(p.minimumCapacity), key depth \(p.keyDepthTokens) tokens, seed \(p.seed)")
+        var header = [
+            "strategy", "reqs", "hit%", "/oracle", "TTFT p50", "p90", "p99", "E2E p50", "p99", "tok/s", "imbal",
+            "peak", "spill%", "fallbk%",
+        ]
+        let churn = p.churn
+        if churn { header.append("moved%") }
+        if p.measureRoutingCost { header.append("ns/route") }
+        var rows: [[String]] = [header]
+        var oracleRow = [
+            "oracle (one infinite cache)", "\(w.requests)", format(report.oracle.hitRate * 100, 1),
+            report.oracle.hitRate > 0 ? "1.00" : "-",
+        ]
+        oracleRow += Array(repeating: "-", count: header.count - oracleRow.count)
+        rows.append(oracleRow)
+        for s in report.strategies {
+            var row = [
+                s.strategy, "\(s.completed)", format(s.hitRate * 100, 1), s.hitRateOverOracle.map { format($0, 2) } ?? "-",
+                seconds(s.ttft.p50), seconds(s.ttft.p90), seconds(s.ttft.p99), seconds(s.endToEnd.p50),
+                seconds(s.endToEnd.p99), format(s.throughputTokensPerSecond, 0), format(s.imbalanceTimeAveraged, 2),
+                "\(s.peakOutstanding)", format(s.spillRate * 100, 1), format(s.fallbackRate * 100, 1),
+            ]
+            if churn { row.append(s.keysMovedShare.map { format($0 * 100, 1) } ?? "-") }
+            if p.measureRoutingCost { row.append(s.routingNanosecondsPerCall.map { format($0, 0) } ?? "-") }
+            rows.append(row)
+        }
+        let widths = (0..<header.count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for (index, row) in rows.enumerated() {
+            let cells = row.enumerated().map { column, cell in
+                column == 0
+                    ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - cell.count) + cell
+            }
+            lines.append(cells.joined(separator: "  "))
+            if index == 0 { lines.append(String(repeating: "-", count: cells.joined(separator: "  ").count)) }
+        }
+        lines.append(
+            "TTFT/E2E in seconds; hit% token-weighted; imbal = time-averaged max/mean outstanding per replica; "
+                + "peak = most outstanding on one replica")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One CSV row per strategy with every figure and every parameter (RFC 4180 quoting).
+    public static func csv(_ report: RunReport) -> String {
+        let p = report.parameters
+        let w = report.workload
+        let header = [
+            "strategy", "arrived", "completed", "unrouted", "prompt_tokens", "hit_tokens", "in_prefill_tokens",
+            "output_tokens", "hit_rate", "hit_rate_over_oracle", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "e2e_p50_s",
+            "e2e_p90_s", "e2e_p99_s", "throughput_tokens_per_s", "imbalance_time_averaged", "peak_outstanding",
+            "spill_rate", "fallback_rate", "keys_moved_share", "routing_ns_per_call", "oracle_hit_rate", "source",
+            "format", "has_prefix_info", "block_size", "cache_blocks", "replicas", "kv_cache_tokens",
+            "prefill_tokens_per_s", "prefill_overhead_s", "decode_step_s", "decode_s_per_context_token",
+            "max_running", "prefill_batch_tokens", "load_factor", "min_capacity", "virtual_nodes", "key_depth_tokens", "speedup", "seed", "churn",
+        ]
+        var lines = [header.joined(separator: ",")]
+        for s in report.strategies {
+            let fields: [String] = [
+                s.strategy, "\(s.arrived)", "\(s.completed)", "\(s.unrouted)", "\(s.promptTokens)", "\(s.hitTokens)",
+                "\(s.inPrefillTokens)", "\(s.outputTokens)", "\(s.hitRate)", s.hitRateOverOracle.map { "\($0)" } ?? "",
+                "\(s.ttft.p50)", "\(s.ttft.p90)", "\(s.ttft.p99)", "\(s.endToEnd.p50)", "\(s.endToEnd.p90)",
+                "\(s.endToEnd.p99)", "\(s.throughputTokensPerSecond)", "\(s.imbalanceTimeAveraged)",
+                "\(s.peakOutstanding)", "\(s.spillRate)", "\(s.fallbackRate)", s.keysMovedShare.map { "\($0)" } ?? "",
+                s.routingNanosecondsPerCall.map { "\($0)" } ?? "", "\(report.oracle.hitRate)", w.source,
+                w.format.rawValue, "\(w.hasPrefixInfo)", "\(w.blockSize)", w.cacheBlocks.map { "\($0)" } ?? "unbounded",
+                "\(p.replicas)", "\(p.kvCacheTokens)", "\(p.prefillTokensPerSecond)", "\(p.prefillOverheadSeconds)",
+                "\(p.decodeStepSeconds)", "\(p.decodeSecondsPerContextToken)", "\(p.maxRunningRequests)",
+                "\(p.prefillBatchTokens)", "\(p.loadFactor)", "\(p.minimumCapacity)", "\(p.virtualNodes)", "\(p.keyDepthTokens)", "\(p.speedup)", "\(p.seed)",
+                "\(p.churn)",
+            ]
+            lines.append(fields.map(quote).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func quote(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    static func format(_ value: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", value) }
+
+    static func seconds(_ value: Double) -> String {
+        value < 10 ? format(value, 3) : value < 100 ? format(value, 2) : format(value, 1)
+    }
+}

@@ -1,0 +1,107 @@
+public import PrefixRouter
+
+/// The strategies the bench compares, by name. Adding one is one line in ``all``.
+public enum StrategyCatalog {
+    /// What a strategy factory may know about the run: the seed, and the simulated engines' cache size (so
+    /// that an approximate index can be sized like the cache it approximates, as a gateway operator would).
+    public struct Context: Sendable {
+        /// The run's seed.
+        public var seed: UInt64
+        /// Each replica's KV cache in blocks of the trace's block size (capped to what a ``PrefixIndex``
+        /// accepts when the simulated cache is unbounded).
+        public var cacheBlocksPerReplica: Int
+        /// The `--key-depth` of the run (tokens).
+        public var keyDepthTokens: Int
+    }
+
+    /// A named strategy that can run itself through the simulator.
+    public struct Entry: Sendable {
+        /// The name shown in tables and accepted by `--strategies`.
+        public let name: String
+        /// One line on what it does.
+        public let summary: String
+        let runner: @Sendable (SimulationInput, SimulationParameters, Oracle, ((Double) -> Void)?) throws -> StrategyResult
+
+        /// Wraps a strategy factory. The factory receives the run's ``Context``; the simulator is specialised for `S`.
+        ///
+        /// - Parameter configuration: adjusts the run's router configuration (`--load-factor`, `--vnodes`,
+        ///   `--min-capacity`) for this strategy, e.g. a peer's own ring size and load factor.
+        public init<S: RoutingStrategy>(
+            _ name: String, _ summary: String,
+            configuration: (@Sendable (FleetConfiguration) -> FleetConfiguration)? = nil,
+            _ make: @escaping @Sendable (Context) throws -> S
+        ) {
+            self.name = name
+            self.summary = summary
+            self.runner = { input, parameters, oracle, progress in
+                let context = Context(
+                    seed: parameters.seed,
+                    cacheBlocksPerReplica: min(
+                        parameters.cacheCapacity(blockSize: input.blockSize), PrefixIndex.maximumCapacityPerReplica),
+                    keyDepthTokens: parameters.keyDepthTokens)
+                return try FleetSimulator.run(
+                    make(context), name: name, input: input, parameters: parameters, oracle: oracle,
+                    configuration: configuration.map { $0(parameters.fleetConfiguration) }, progress: progress)
+            }
+        }
+
+        /// Runs the strategy over `input`.
+        public func run(
+            input: SimulationInput, parameters: SimulationParameters, oracle: Oracle,
+            progress: ((Double) -> Void)? = nil
+        ) throws -> StrategyResult {
+            try runner(input, parameters, oracle, progress)
+        }
+    }
+
+    /// Every strategy, in table order: load-only baselines, key-based baselines, this library's strategies,
+    /// peers' policies.
+    public static let all: [Entry] = [
+        Entry("round-robin", "cycle through the replicas") { _ in RoundRobin() },
+        Entry("random", "uniformly random replica") { RandomChoice(seed: $0.seed) },
+        Entry("least-outstanding", "fewest in-flight requests, random ties") { LeastOutstanding(seed: $0.seed) },
+        Entry("power-of-two", "less loaded of two random replicas") { PowerOfTwoChoices(seed: $0.seed) },
+        Entry("consistent-hash", "ring owner of the prefix key (--key-depth), no load bound") {
+            try PlainConsistentHash(keyDepthTokens: $0.keyDepthTokens, fallback: LeastOutstanding(seed: $0.seed))
+        },
+        Entry("sticky", "session ring with bounded loads; no session → least outstanding") {
+            Sticky(fallback: LeastOutstanding(seed: $0.seed))
+        },
+        Entry("prefix-affinity", "library default for many gateways: bounded-load ring on the prefix key (--key-depth)") {
+            try PrefixAffinity(keyDepthTokens: $0.keyDepthTokens, fallback: LeastOutstanding(seed: $0.seed))
+        },
+        Entry(
+            "recommended", "prefix-affinity with a capacity floor of 8 requests per replica (many gateways)",
+            configuration: { configuration in
+                var configuration = configuration
+                configuration.minimumCapacity = max(configuration.minimumCapacity, 8)
+                return configuration
+            }
+        ) {
+            try PrefixAffinity(keyDepthTokens: $0.keyDepthTokens, fallback: LeastOutstanding(seed: $0.seed))
+        },
+        Entry("prefix-affinity-512", "as prefix-affinity, key on the first 512 tokens") {
+            try PrefixAffinity(keyDepthTokens: 512, fallback: LeastOutstanding(seed: $0.seed))
+        },
+        Entry("prefix-affinity-8k", "as prefix-affinity, key on the first 8,192 tokens") {
+            try PrefixAffinity(keyDepthTokens: 8_192, fallback: LeastOutstanding(seed: $0.seed))
+        },
+        Entry("cache-aware", "library CacheAware: prefix x3 + load x2, cap at c = 2; index sized to the cache") {
+            try CacheAware(
+                capacityPerReplica: $0.cacheBlocksPerReplica, fallback: LeastOutstanding(seed: $0.seed), seed: $0.seed)
+        },
+        // Peers' policies, re-implemented from their published rules (FleetSimulation/Baselines).
+        Entry("sglang-cache-aware", "SGLang/SMG cache_aware: thresholds 0.3, 64, 1.5; tree cap 2^26 chars") { _ in
+            try SGLangCacheAware()
+        },
+        Entry("llm-d", "llm-d scorer: prefix x3 + queue x2, per-pod LRU sized to the pod cache") {
+            try LLMDScorer(capacityPerPod: $0.cacheBlocksPerReplica, seed: $0.seed)
+        },
+        Entry("kubeai-chwbl", "KubeAI CHWBL as shipped: first-block key, 1.25, 256 vnodes", configuration: { _ in KubeAICHWBL.fleetConfiguration }) { _ in
+            try KubeAICHWBL()
+        },
+    ]
+
+    /// The entry named `name`, or nil.
+    public static func entry(named name: String) -> Entry? { all.first { $0.name == name } }
+}

@@ -1,1 +1,0 @@
-print("PrefixRouterBench: not yet implemented")

@@ -1,0 +1,192 @@
+import PrefixRouter
+import Testing
+
+/// Consistent hashing with bounded loads, checked against an independent model of the fleet.
+@Suite("Bounded loads")
+struct BoundedLoadTests {
+    /// The test's own account of the fleet, kept beside the router's.
+    struct Model {
+        var weight: [ReplicaID: Int] = [:]
+        var status: [ReplicaID: ReplicaStatus] = [:]
+        var outstanding: [ReplicaID: Int] = [:]
+
+        var eligible: [ReplicaID] { weight.keys.filter { status[$0] == .up }.sorted() }
+        var inFlight: Int { eligible.reduce(0) { $0 + outstanding[$1, default: 0] } }
+        var eligibleWeight: Int { eligible.reduce(0) { $0 + weight[$1, default: 0] } }
+
+        var minimumCapacity = 1
+
+        func capacity(of id: ReplicaID, loadFactor: Double) -> Int {
+            max(
+                minimumCapacity,
+                expectedCapacity(
+                    loadFactor: loadFactor, inFlight: inFlight, weight: weight[id, default: 0],
+                    totalWeight: eligibleWeight))
+        }
+    }
+
+    struct Live {
+        var replica: ReplicaID
+        var lease: Lease
+        /// False once the replica was removed: releasing must then not touch any count.
+        var counted = true
+    }
+
+    /// 150 seeds x 1,000 operations = 150,000 random interleavings of route, release, add, remove, weight
+    /// and status changes. At every assignment the chosen replica must be eligible and below its capacity,
+    /// unless every eligible replica is at capacity, in which case it must be a least loaded one.
+    @Test("No replica ever exceeds its capacity at the moment of assignment", arguments: 0..<150)
+    func capacityIsNeverExceeded(seed: Int) throws {
+        var random = RandomSource(seed: UInt64(seed))
+        let loadFactor = [1.05, 1.1, 1.25, 1.5, 2.0][seed % 5]
+        var model = Model()
+        model.minimumCapacity = [1, 1, 2, 4][seed % 4]
+        var spare = replicaIDs(12, prefix: "s\(seed)-")
+        var initial: [Replica] = []
+        for _ in 0..<(2 + random.next(below: 6)) {
+            let id = spare.removeLast()
+            let replica = Replica(id: id, weight: 1 + random.next(below: 3))
+            initial.append(replica)
+            model.weight[id] = replica.weight
+            model.status[id] = .up
+        }
+        let router = try FleetRouter(
+            replicas: initial, strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: UInt64(seed))),
+            configuration: FleetConfiguration(
+                loadFactor: loadFactor, virtualNodesPerWeight: 40, minimumCapacity: model.minimumCapacity))
+        var live: [Live] = []
+        let hotKeys = (0..<4).map { _ in random.next() }
+
+        for step in 0..<1_000 {
+            let roll = random.next(below: 100)
+            if roll < 55 {
+                // Route: hot keys half the time so that owners fill up and spill.
+                let key = random.next(below: 2) == 0 ? hotKeys[random.next(below: 4)] : random.next()
+                let eligibleBefore = model.eligible
+                let decision = router.route(keyedRequest(key))
+                guard let decision else {
+                    #expect(eligibleBefore.isEmpty, "seed \(seed) step \(step): refused with eligible replicas")
+                    continue
+                }
+                let chosen = decision.replica
+                #expect(model.status[chosen] == .up, "seed \(seed) step \(step): chose ineligible \(chosen)")
+                let load = model.outstanding[chosen, default: 0]
+                let capacity = model.capacity(of: chosen, loadFactor: loadFactor)
+                if load >= capacity {
+                    // Allowed only when every eligible replica is full, and then only to a least loaded one.
+                    let allFull = eligibleBefore.allSatisfy {
+                        model.outstanding[$0, default: 0] >= model.capacity(of: $0, loadFactor: loadFactor)
+                    }
+                    #expect(allFull, "seed \(seed) step \(step): \(chosen) at \(load) >= capacity \(capacity)")
+                    let chosenLoad = Double(load) / Double(model.weight[chosen, default: 1])
+                    for other in eligibleBefore {
+                        let otherLoad = Double(model.outstanding[other, default: 0]) / Double(model.weight[other, default: 1])
+                        #expect(chosenLoad <= otherLoad, "seed \(seed) step \(step): overflow not to least loaded")
+                    }
+                }
+                model.outstanding[chosen, default: 0] += 1
+                live.append(Live(replica: chosen, lease: decision.lease))
+            } else if roll < 90 {
+                guard !live.isEmpty else { continue }
+                let item = live.remove(at: random.next(below: live.count))
+                #expect(item.lease.release(), "seed \(seed) step \(step): first release refused")
+                #expect(!item.lease.release(), "seed \(seed) step \(step): second release accepted")
+                if item.counted {
+                    model.outstanding[item.replica, default: 0] -= 1
+                }
+            } else if roll < 93, !spare.isEmpty {
+                let id = spare.removeLast()
+                let weight = 1 + random.next(below: 3)
+                try router.add(Replica(id: id, weight: weight))
+                model.weight[id] = weight
+                model.status[id] = .up
+                model.outstanding[id] = 0
+            } else if roll < 95, let id = model.weight.keys.sorted().randomElement(using: &random) {
+                try router.remove(id)
+                for index in live.indices where live[index].replica == id { live[index].counted = false }
+                model.weight[id] = nil
+                model.status[id] = nil
+                model.outstanding[id] = nil
+                spare.append(id)
+            } else if roll < 97, let id = model.weight.keys.sorted().randomElement(using: &random) {
+                let weight = 1 + random.next(below: 3)
+                try router.setWeight(weight, of: id)
+                model.weight[id] = weight
+            } else if let id = model.weight.keys.sorted().randomElement(using: &random) {
+                let status = [ReplicaStatus.up, .down, .draining][random.next(below: 3)]
+                try router.setStatus(status, of: id)
+                model.status[id] = status
+            }
+            // The router's counts agree with the model at every step.
+            for snapshot in router.replicas {
+                #expect(snapshot.outstanding == model.outstanding[snapshot.id, default: 0], "seed \(seed) step \(step)")
+            }
+        }
+        for item in live { item.lease.release() }
+        #expect(router.replicas.allSatisfy { $0.outstanding == 0 }, "seed \(seed)")
+        #expect(router.liveLeaseCount == 0, "seed \(seed)")
+    }
+
+    @Test("With all 200,000 keys in flight at c = 1.10, max load <= ceil(1.10 x mean)")
+    func boundedBalance() throws {
+        let router = try FleetRouter(
+            replicaIDs: replicaIDs(64), strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
+            configuration: FleetConfiguration(loadFactor: 1.10))
+        var leases: [Lease] = []
+        leases.reserveCapacity(RingTests.keys.count)
+        for key in RingTests.keys {
+            leases.append(try #require(router.route(keyedRequest(key))).lease)
+        }
+        let loads = router.replicas.map(\.outstanding)
+        let mean = Double(RingTests.keys.count) / 64
+        let bound = Int((1.10 * mean).rounded(.up))
+        #expect(loads.reduce(0, +) == RingTests.keys.count)
+        #expect(loads.max() ?? 0 <= bound, "max \(loads.max() ?? 0) bound \(bound)")
+        for lease in leases { lease.release() }
+        #expect(router.liveLeaseCount == 0)
+    }
+
+    @Test("Under light load the bounded pick equals the plain ring pick for every key")
+    func lightLoadEqualsPlainRing() throws {
+        // Every replica holds two requests: loads are equal and below capacity (ceil(1.25 * 33 / 16) = 3).
+        let (router, held) = try StrategyTests.fleet(
+            loads: Array(repeating: 2, count: 16), strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 3)))
+        #expect(router.replicas.allSatisfy { $0.outstanding == 2 })
+        #expect(router.withFleet { fleet, _ in fleet.capacity(of: fleet.eligible(at: 0)) } == 3)
+        let ring = router.ring
+        let mismatches = router.withFleet { fleet, _ in
+            RingTests.keys.prefix(50_000).filter { key in
+                guard let (pick, spilled) = fleet.boundedLoadOwner(of: key) else { return true }
+                return spilled || fleet.id(of: pick) != ring.owner(of: key)
+            }.count
+        }
+        #expect(mismatches == 0)
+        for lease in held { lease.release() }
+    }
+
+    @Test("Spill order is a pure function of key and membership: two routers agree")
+    func independentRoutersAgree() throws {
+        let ids = replicaIDs(8)
+        func makeRouter() throws -> FleetRouter<PrefixAffinity<LeastOutstanding>> {
+            try FleetRouter(replicaIDs: ids.shuffled(), strategy: try PrefixAffinity(fallback: LeastOutstanding()))
+        }
+        let a = try makeRouter(), b = try makeRouter()
+        var random = RandomSource(seed: 77)
+        let hot = random.next()
+        var heldA: [Lease] = [], heldB: [Lease] = []
+        for _ in 0..<400 {
+            let key = random.next(below: 3) == 0 ? random.next() : hot
+            let da = try #require(a.route(keyedRequest(key)))
+            let db = try #require(b.route(keyedRequest(key)))
+            #expect(da.replica == db.replica)
+            #expect(da.reason == db.reason)
+            heldA.append(da.lease)
+            heldB.append(db.lease)
+        }
+        let loadsA = Dictionary(uniqueKeysWithValues: a.replicas.map { ($0.id, $0.outstanding) })
+        let loadsB = Dictionary(uniqueKeysWithValues: b.replicas.map { ($0.id, $0.outstanding) })
+        #expect(loadsA == loadsB)
+        // The hot key must have spilled: one replica cannot hold two thirds of 400 requests under c = 1.25.
+        #expect(loadsA.values.max() ?? 0 <= Int((1.25 * 400 / 8).rounded(.up)))
+    }
+}
