@@ -21,9 +21,10 @@ struct CacheAwareTests {
         }
         #expect(Set(home).count == 4)
         for lease in held { lease.release() }
-        // Second turns extend the first: each returns to its conversation's replica.
+        // Second turns extend the first (chained hashes: distinct per conversation at every depth): each
+        // returns to its conversation's replica.
         for conversation in 0..<4 {
-            let turn = try #require(router.route(RoutingRequest(blockHashes: Self.blocks([100 + UInt64(conversation), 7, 8]), blockSize: 16)))
+            let turn = try #require(router.route(RoutingRequest(blockHashes: Self.blocks([100 + UInt64(conversation), 200 + UInt64(conversation), 300 + UInt64(conversation)]), blockSize: 16)))
             #expect(turn.replica == home[conversation])
             #expect(turn.reason == CacheAware<LeastOutstanding>.cacheMatchReason)
             turn.lease.release()

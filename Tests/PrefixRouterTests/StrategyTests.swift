@@ -180,6 +180,22 @@ struct AffinityTests {
         #expect(noPrefix.reason == .fallback)
     }
 
+    @Test("A capacity floor keeps concurrent same-prefix requests together on an idle fleet")
+    func capacityFloorKeepsAffinity() throws {
+        func replicasUsed(minimumCapacity: Int) throws -> Int {
+            let router = try FleetRouter(
+                replicaIDs: replicaIDs(8), strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
+                configuration: FleetConfiguration(minimumCapacity: minimumCapacity))
+            let held = try (0..<6).map { _ in try #require(router.route(RoutingRequest(blockHashes: Self.chain([77]), blockSize: 16))) }
+            defer { for decision in held { decision.lease.release() } }
+            return Set(held.map(\.replica)).count
+        }
+        // Floor 1: capacity ceil(1.25 * (m + 1) / 8) is 1 until m = 6, so six concurrent requests use six replicas.
+        #expect(try replicasUsed(minimumCapacity: 1) == 6)
+        // Floor 8: all six stay on the key's owner.
+        #expect(try replicasUsed(minimumCapacity: 8) == 1)
+    }
+
     @Test("Short prompts key on their whole hashed prefix")
     func shortPromptKey() throws {
         let strategy = try PrefixAffinity(keyDepthTokens: 2_048, fallback: RoundRobin())

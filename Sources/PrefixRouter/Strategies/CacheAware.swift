@@ -17,15 +17,16 @@
 /// Compared with ``PrefixAffinity``: it finds shared prefixes at any depth (a conversation's second turn
 /// matches its first even when the first was shorter than the key depth) and trades hits against load
 /// continuously instead of spilling clockwise; but its state is per gateway — several gateways each learn
-/// their own index and may disagree — and a route costs O(n · matched blocks) instead of O(log V). Use it
+/// their own index and may disagree — and a route costs O(n log k + k) instead of O(log V). Use it
 /// behind one gateway (or gateways with client affinity); use ``PrefixAffinity`` when several gateways share
 /// the traffic. The bench compares both on recorded traces.
 ///
 /// Memory: ``PrefixIndex/memoryBound(capacityPerReplica:replicas:)``, 32–48 bytes per recorded block. Size
 /// the index like the engines' caches so that it forgets roughly when they do.
 ///
-/// - Complexity: O(n · (m + 1)) per route for n eligible replicas and m the longest match, plus O(k) to
-///   record the request's k blocks; allocation-free once the index is warm.
+/// - Complexity: O(n · log k) index lookups per route for n eligible replicas and a request of k blocks
+///   (``PrefixIndex/prefixClosedMatch(of:for:)``), plus O(k) to record the request's blocks;
+///   allocation-free once the index is warm.
 public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
     /// The chosen replica probably holds at least one leading block of the request.
     public static var cacheMatchReason: RoutingReason { RoutingReason("cache_match") }
@@ -104,7 +105,7 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
             for position in 0..<fleet.eligibleCount {
                 let candidate = fleet.eligible(at: position)
                 guard isCandidate(candidate, in: fleet) else { continue }
-                let matched = index.longestMatch(of: hashes, for: fleet.id(of: candidate))
+                let matched = index.prefixClosedMatch(of: hashes, for: fleet.id(of: candidate))
                 let load = Double(fleet.outstanding(of: candidate)) / Double(fleet.weight(of: candidate))
                 let loadScore = maximumLoad > minimumLoad ? (maximumLoad - load) / (maximumLoad - minimumLoad) : 1
                 let score = prefixWeight * Double(matched) / total + loadWeight * loadScore
