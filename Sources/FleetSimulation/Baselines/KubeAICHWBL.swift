@@ -24,7 +24,7 @@ public import PrefixRouter
 ///
 /// Stateless apart from its parameters, so membership changes need no cleanup.
 ///
-/// - Complexity: O(log V) when the owner accepts; O(V) for V ring points when the walk goes all the way round.
+/// - Complexity: O(1) expected when the owner accepts; O(V) for V ring points when the walk goes all the way round.
 public struct KubeAICHWBL: RoutingStrategy {
     /// How an endpoint's load is compared with the threshold.
     public enum AcceptanceRule: Hashable, Sendable {

@@ -8,7 +8,7 @@ public import PrefixRouter
 /// without a usable key go to `Fallback`. Use the same ``FleetConfiguration`` as the ``PrefixAffinity`` line it
 /// is compared with.
 ///
-/// - Complexity: O(log V) per route (the fallback's cost for requests without a key).
+/// - Complexity: O(1) expected per route (the fallback's cost for requests without a key).
 public struct PlainConsistentHash<Fallback: RoutingStrategy>: RoutingStrategy {
     /// The key derivation and fallback, shared with ``PrefixAffinity``.
     public var keyed: PrefixAffinity<Fallback>

@@ -175,7 +175,7 @@ public struct Fleet: Sendable {
     /// `predicate` may be called more than once for the same replica; it must be a pure function of the
     /// replica during one walk. The visiting order is a pure function of `(key, membership)`.
     ///
-    /// - Complexity: O(log V) to find the start, then O(V) in the worst case (every replica rejected).
+    /// - Complexity: O(1) expected to find the start, then O(V) in the worst case (every replica rejected).
     @inlinable
     public func firstOnRing(from key: UInt64, where predicate: (Index) -> Bool) -> Index? {
         guard !ring.isEmpty, !eligibleSlots.isEmpty else { return nil }
@@ -191,7 +191,7 @@ public struct Fleet: Sendable {
 
     /// The owner of `key` on the plain consistent-hash ring restricted to eligible replicas (no load bound).
     ///
-    /// - Complexity: O(log V) expected; O(V) when many replicas are ineligible.
+    /// - Complexity: O(1) expected; O(V) when many replicas are ineligible.
     @inlinable
     public func ringOwner(of key: UInt64) -> Index? { firstOnRing(from: key) { _ in true } }
 
@@ -202,7 +202,7 @@ public struct Fleet: Sendable {
     ///
     /// - Returns: the replica, and whether it differs from the plain ring owner (a *spill*); nil when no
     ///   replica is eligible.
-    /// - Complexity: O(log V) when the owner has room; O(V) in the worst case.
+    /// - Complexity: O(1) expected when the owner has room; O(V) in the worst case.
     @inlinable
     public func boundedLoadOwner(of key: UInt64) -> (replica: Index, spilled: Bool)? {
         guard !ring.isEmpty, !eligibleSlots.isEmpty else { return nil }

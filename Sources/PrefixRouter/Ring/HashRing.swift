@@ -12,7 +12,8 @@
 ///
 /// The ring is a value: a router rebuilds it when membership or weights change and swaps it in.
 ///
-/// - Complexity: building is O(V log V) for V points; ``owner(of:)`` is O(log V).
+/// - Complexity: building is O(V log V) for V points; ``owner(of:)`` is O(1) expected (a bucket table of
+///   about one 4-byte entry per point finds the key's neighbourhood; a short scan finishes).
 public struct HashRing: Sendable {
     /// The seed of every point hash. Fixed forever: changing it would move every key in every deployment.
     public static let pointSeed: UInt64 = 0x5052_4546_4958_5247  // "PREFIXRG"
@@ -30,6 +31,11 @@ public struct HashRing: Sendable {
     @usableFromInline let points: [UInt64]
     /// `owners[i]` is the index into ``members`` of the replica owning `points[i]`.
     @usableFromInline let owners: [Int32]
+    /// `bucketStarts[b]` is the index of the first point at or above `b << bucketShift`: a lookup starts there
+    /// and scans the few points of its bucket instead of binary-searching the whole ring.
+    @usableFromInline let bucketStarts: [Int32]
+    /// 64 minus the number of bucket bits (about one point per bucket).
+    @usableFromInline let bucketShift: UInt64
 
     /// Builds the ring.
     ///
@@ -67,6 +73,22 @@ public struct HashRing: Sendable {
         self.virtualNodesPerWeight = virtualNodesPerWeight
         self.points = entries.map(\.point)
         self.owners = entries.map(\.owner)
+        (self.bucketShift, self.bucketStarts) = HashRing.buckets(over: points)
+    }
+
+    /// Bucket starts for sorted `points`: 2^k buckets with 2^k ≥ the point count (at least 1 bucket). O(V).
+    static func buckets(over points: [UInt64]) -> (shift: UInt64, starts: [Int32]) {
+        var bits = 0
+        while bits < 24, (1 << bits) < points.count { bits += 1 }
+        let shift = UInt64(64 - bits)
+        var starts = [Int32](repeating: Int32(points.count), count: 1 << bits)
+        var index = 0
+        for bucket in 0..<starts.count {
+            let lowest = bits == 0 ? 0 : UInt64(bucket) << shift
+            while index < points.count, points[index] < lowest { index += 1 }
+            starts[bucket] = Int32(index)
+        }
+        return (shift, starts)
     }
 
     /// The position on the ring of virtual node `virtualNode` of replica `id`. Pure and stable.
@@ -94,17 +116,18 @@ public struct HashRing: Sendable {
 
     /// The index of the first point at or after `key`, wrapping to 0 past the last point.
     ///
+    /// Starts at the key's bucket (the top bits of the key) and scans forward: points are hash values, so a
+    /// bucket holds about one point.
+    ///
     /// - Precondition: the ring is not empty.
-    /// - Complexity: O(log V).
+    /// - Complexity: O(1) expected; O(V) in the worst case.
     @inlinable
     func firstPoint(atOrAfter key: UInt64) -> Int {
-        var low = 0
-        var high = points.count
-        while low < high {
-            let mid = (low &+ high) >> 1
-            if points[mid] < key { low = mid &+ 1 } else { high = mid }
-        }
-        return low == points.count ? 0 : low
+        let bucket = bucketShift == 64 ? 0 : Int(truncatingIfNeeded: key >> bucketShift)
+        var index = Int(bucketStarts[bucket])
+        let count = points.count
+        while index < count, points[index] < key { index &+= 1 }
+        return index == count ? 0 : index
     }
 
     /// The index into ``members`` of the member owning point index `pointIndex`.
@@ -113,7 +136,7 @@ public struct HashRing: Sendable {
 
     /// The replica that owns `key` on the plain ring (no load bound, no health), or nil for an empty ring.
     ///
-    /// - Complexity: O(log V).
+    /// - Complexity: O(1) expected.
     public func owner(of key: UInt64) -> ReplicaID? {
         guard !points.isEmpty else { return nil }
         return members[owner(atPoint: firstPoint(atOrAfter: key))].id

@@ -17,7 +17,7 @@
 /// Compared with ``PrefixAffinity``: it finds shared prefixes at any depth (a conversation's second turn
 /// matches its first even when the first was shorter than the key depth) and trades hits against load
 /// continuously instead of spilling clockwise; but its state is per gateway — several gateways each learn
-/// their own index and may disagree — and a route costs O(n log k + k) instead of O(log V). Use it
+/// their own index and may disagree — and a route costs O(n log k + k) instead of O(1). Use it
 /// behind one gateway (or gateways with client affinity); use ``PrefixAffinity`` when several gateways share
 /// the traffic. The bench compares both on recorded traces.
 ///

@@ -15,7 +15,7 @@
 /// turn or two. Prompts shorter than the depth key on their whole hashed prefix, so a short conversation
 /// moves at most until it reaches the depth. Tune it with the bench on your own traces.
 ///
-/// - Complexity: O(log V) per route while the owner has room; O(V) worst case when most replicas are full.
+/// - Complexity: O(1) expected per route while the owner has room; O(V) worst case when most replicas are full.
 public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
     /// The default key depth in tokens.
     public static var defaultKeyDepthTokens: Int { 2_048 }
