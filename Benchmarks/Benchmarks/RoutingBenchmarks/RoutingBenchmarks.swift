@@ -91,6 +91,11 @@ func routeReleaseBenchmarks() {
         register("PrefixAffinity<LeastOutstanding>", affinity, requests)
         register("PrefixAffinity<LeastOutstanding>-no-prefix-fallback", affinity, bare)
     }
+    // A 1,024-block index per replica: the warm-up (1,024 prompts of 128 blocks over 64 replicas) fills every
+    // LRU, so the measured routes run in steady state (evicting as they record).
+    if let cacheAware = try? CacheAware(capacityPerReplica: 1_024, fallback: LeastOutstanding(seed: 1), seed: 1) {
+        register("CacheAware<LeastOutstanding>", cacheAware, requests)
+    }
 }
 
 /// Route + release from 2 concurrent tasks on one router (lock contention on a 2-core machine).
