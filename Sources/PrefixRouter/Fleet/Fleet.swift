@@ -116,21 +116,21 @@ public struct Fleet: Sendable {
     /// accepts a request while its outstanding count is below its capacity, so no replica is ever pushed past
     /// it. O(1).
     @inlinable public func capacity(of index: Index) -> Int {
-        capacity(weight: slots[index.rawValue].weight, scale: capacityScale)
+        capacity(of: index, loadFactor: loadFactor)
     }
 
     /// The bounded-load capacity of a replica under another load factor than the fleet's (for strategies that
     /// use the bound as a looser safety net): `max(minimumCapacity, ceil(loadFactor · (inFlight + 1) · weight
     /// ÷ totalEligibleWeight))`. O(1).
     @inlinable public func capacity(of index: Index, loadFactor: Double) -> Int {
-        let scale = eligibleWeight > 0 ? loadFactor * Double(inFlight + 1) / Double(eligibleWeight) : 0
-        return capacity(weight: slots[index.rawValue].weight, scale: scale)
+        capacity(weight: slots[index.rawValue].weight, scale: capacityScale(loadFactor: loadFactor))
     }
 
     /// Whether the replica is below its bounded-load capacity. O(1).
     @inlinable public func hasCapacity(_ index: Index) -> Bool { outstanding(of: index) < capacity(of: index) }
 
-    @inlinable var capacityScale: Double {
+    /// `loadFactor · (inFlight + 1) ÷ totalEligibleWeight`: the capacity per unit of weight, before rounding.
+    @inlinable func capacityScale(loadFactor: Double) -> Double {
         eligibleWeight > 0 ? loadFactor * Double(inFlight + 1) / Double(eligibleWeight) : 0
     }
 
@@ -206,7 +206,7 @@ public struct Fleet: Sendable {
     @inlinable
     public func boundedLoadOwner(of key: UInt64) -> (replica: Index, spilled: Bool)? {
         guard !ring.isEmpty, !eligibleSlots.isEmpty else { return nil }
-        let scale = capacityScale
+        let scale = capacityScale(loadFactor: loadFactor)
         var point = ring.firstPoint(atOrAfter: key)
         let count = ring.pointCount
         var owner = -1
