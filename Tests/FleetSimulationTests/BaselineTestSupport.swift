@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Simulation) import PrefixRouter
 
 /// Wraps a strategy so that tests can place filler requests on a chosen replica without the wrapped
 /// strategy seeing them (its index and counters stay as the test set them up).
@@ -26,11 +26,11 @@ final class LoadRig<Inner: RoutingStrategy> {
 
     /// Routes `count` filler requests (no prefix) to `replica` and holds their leases.
     func hold(_ count: Int, on replica: ReplicaID) {
-        router.withFleet { _, strategy in strategy.pin = replica }
+        router.withStrategy { _, strategy in strategy.pin = replica }
         for _ in 0..<count {
             if let decision = router.route(RoutingRequest()) { held.append(decision.lease) }
         }
-        router.withFleet { _, strategy in strategy.pin = nil }
+        router.withStrategy { _, strategy in strategy.pin = nil }
     }
 
     /// Routes `request` through the strategy; holds the lease when `keep`, else releases it at once.
@@ -52,7 +52,7 @@ final class LoadRig<Inner: RoutingStrategy> {
 
     /// Reads or changes the wrapped strategy under the router's lock.
     func withStrategy<Result: Sendable>(_ body: (Fleet, inout Inner) -> Result) -> Result {
-        router.withFleet { fleet, strategy in body(fleet, &strategy.inner) }
+        router.withStrategy { fleet, strategy in body(fleet, &strategy.inner) }
     }
 }
 

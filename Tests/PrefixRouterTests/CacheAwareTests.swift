@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Simulation) import PrefixRouter
 import Testing
 
 @Suite("Cache-aware strategy")
@@ -54,9 +54,9 @@ struct CacheAwareTests {
         let router = try FleetRouter(replicaIDs: replicaIDs(2), strategy: try CacheAware(fallback: LeastOutstanding(seed: 3), seed: 3))
         let decision = try #require(router.route(RoutingRequest(blockHashes: Self.blocks([9]), blockSize: 16)))
         decision.lease.release()
-        #expect(router.withFleet { _, strategy in strategy.index.count(for: decision.replica) } == 1)
+        #expect(router.withStrategy { _, strategy in strategy.index.count(for: decision.replica) } == 1)
         try router.remove(decision.replica)
-        #expect(router.withFleet { _, strategy in strategy.index.count(for: decision.replica) } == 0)
+        #expect(router.withStrategy { _, strategy in strategy.index.count(for: decision.replica) } == 0)
     }
 
     @Test("One hot prompt cannot pile onto one replica past the safety-net cap")

@@ -92,7 +92,7 @@ struct LeaseTests {
             #expect(decision.replica == "b")
             decision.lease.release()
         }
-        #expect(router.replicas.first { $0.id == "a" }?.status == .draining)
+        #expect(router.snapshot().replica("a")?.administrativeState == .draining)
         #expect(router.outstanding(of: "a") == 2)
         for decision in held { decision.lease.release() }
         #expect(router.outstanding(of: "a") == 0)

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Simulation) import PrefixRouter
 import Testing
 
 @Suite("Load-balancing strategies")
@@ -12,11 +12,11 @@ struct StrategyTests {
         var held: [Lease] = []
         for (index, load) in loads.enumerated() {
             for _ in 0..<load {
-                router.withFleet { _, strategy in strategy.pin = ReplicaID("r\(index)") }
+                router.withStrategy { _, strategy in strategy.pin = ReplicaID("r\(index)") }
                 held.append(try #require(router.route(RoutingRequest())).lease)
             }
         }
-        router.withFleet { _, strategy in strategy.pin = nil }
+        router.withStrategy { _, strategy in strategy.pin = nil }
         return (router, held)
     }
 
@@ -258,7 +258,7 @@ struct AffinityTests {
         for index in 0..<20 {
             router.route(RoutingRequest(sessionKey: "many-\(index)"), at: start.advanced(by: .seconds(41)))?.lease.release()
         }
-        let size = router.withFleet { _, strategy in strategy.table?.count ?? -1 }
+        let size = router.withStrategy { _, strategy in strategy.table?.count ?? -1 }
         #expect(size >= 1 && size <= 4)
     }
 }

@@ -10,7 +10,11 @@ func keyedRequest(_ key: UInt64) -> RoutingRequest {
     RoutingRequest(blockHashes: [BlockHash(key)], blockSize: 16)
 }
 
-/// The bounded-load capacity as the paper defines it, computed independently of `Fleet`.
-func expectedCapacity(loadFactor: Double, inFlight: Int, weight: Int, totalWeight: Int) -> Int {
-    max(1, Int((loadFactor * Double(inFlight + 1) * Double(weight) / Double(totalWeight)).rounded(.up)))
+/// The bounded-load capacity as README and `LoadFactor` define it, `max(1, ⌈k · (m + 1) · w ÷ (1000 · W)⌉)`
+/// with `k` the load factor in thousandths, computed independently of `LoadFactor` (plain integer arithmetic:
+/// the test inputs are small enough not to overflow).
+func expectedCapacity(loadFactorThousandths: Int, inFlight: Int, weight: Int, totalWeight: Int) -> Int {
+    let numerator = loadFactorThousandths * (inFlight + 1) * weight
+    let denominator = 1_000 * totalWeight
+    return max(1, (numerator + denominator - 1) / denominator)
 }

@@ -1,4 +1,4 @@
-public import PrefixRouter
+@_spi(Internals) public import PrefixRouter
 
 /// The llm-d / Gateway API Inference Extension scheduler with its approximate prefix index, re-implemented
 /// from its published scoring rule (ROUTING.md §4; llm-d `prefix-cache-scorer` in approximate mode plus the

@@ -1,5 +1,5 @@
 import Histogram
-public import PrefixRouter
+@_spi(Simulation) public import PrefixRouter
 
 /// Replays a trace through a simulated fleet routed by one strategy: a discrete-event simulation,
 /// deterministic for a given input, parameters and strategy seed.
@@ -321,7 +321,7 @@ struct SimulationRun<Strategy: RoutingStrategy> {
 
     /// Where a throw-away copy of the strategy would send each probe now (no lease is taken).
     func probe(_ probes: [RoutingRequest]) -> [ReplicaID?] {
-        router.withFleet { fleet, strategy in
+        router.withStrategy { fleet, strategy in
             var copy = strategy
             return probes.map { request in copy.choose(for: request, in: fleet).map { fleet.id(of: $0.replica) } }
         }

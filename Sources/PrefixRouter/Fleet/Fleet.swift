@@ -4,29 +4,39 @@
 /// everything a strategy reads here is consistent with the lease the router takes right after: the
 /// bounded-load cap is checked and the chosen replica's count incremented in one critical section.
 ///
-/// Only *eligible* replicas (status ``ReplicaStatus/up``) are offered: ``eligibleCount`` and
-/// ``eligible(at:)`` enumerate them, and every ring lookup skips the others. That is how health and drain
-/// filtering apply to every strategy, built-in or custom.
+/// Only *eligible* replicas (``ReplicaHealth/up`` and ``AdministrativeState/active``, and not excluded by a
+/// retry, see ``Router/route(_:excluding:at:)``) are offered: ``eligibleCount`` and ``eligible(at:)``
+/// enumerate them, and every ring lookup skips the others. That is how health, drain and retry filtering
+/// apply to every strategy, built-in or custom.
 ///
 /// Loads are compared as outstanding ÷ weight by cross-multiplication (no division, no rounding).
 public struct Fleet: Sendable {
     /// A replica's position in the fleet, valid while the fleet's membership does not change.
     public struct Index: Hashable, Comparable, Sendable {
-        /// The slot number.
-        public let rawValue: Int
-        @usableFromInline init(_ rawValue: Int) { self.rawValue = rawValue }
-        public static func < (lhs: Index, rhs: Index) -> Bool { lhs.rawValue < rhs.rawValue }
+        @usableFromInline let slot: Int
+        @usableFromInline init(_ slot: Int) { self.slot = slot }
+        /// The slot number (for simulators and diagnostics; not stable across membership changes).
+        @_spi(Internals) public var rawValue: Int { slot }
+        /// Orders indices by slot number (for deterministic tie-breaks).
+        public static func < (lhs: Index, rhs: Index) -> Bool { lhs.slot < rhs.slot }
     }
 
     @usableFromInline
     struct Slot: Sendable {
         @usableFromInline var id: ReplicaID
         @usableFromInline var weight: Int
-        @usableFromInline var status: ReplicaStatus
+        @usableFromInline var health: ReplicaHealth
+        @usableFromInline var administrativeState: AdministrativeState
+        /// Member, up, active and not excluded by the retry in progress.
+        @usableFromInline var isEligible: Bool
         @usableFromInline var outstanding: Int
+        @usableFromInline var outstandingTokens: Int
+        @usableFromInline var pendingPrefillTokens: Int
         /// Bumped when the replica leaves, so that leases taken before do not count against a newcomer.
-        @usableFromInline var generation: UInt32
+        @usableFromInline var generation: UInt64
         @usableFromInline var isMember: Bool
+        /// The replica's join number (increasing): orders ``FleetSnapshot/replicas``.
+        var joined: UInt64
     }
 
     @usableFromInline var slots: [Slot] = []
@@ -37,32 +47,33 @@ public struct Fleet: Sendable {
     @usableFromInline var eligibleSlots: [Int] = []
     @usableFromInline var eligibleWeight = 0
     var leases = LeaseTable()
+    var decisionCounts: [(reason: RoutingReason, count: Int)] = []
+    /// The join number of the next replica to join.
+    var nextJoin: UInt64 = 0
+    var refusals = 0
 
     /// The consistent-hash ring over every member (eligible or not: a replica marked down keeps its points,
     /// so its keys come back to it when it recovers).
     public private(set) var ring: HashRing
-    /// The bounded-load factor `c` (> 1).
-    public let loadFactor: Double
+    /// The bounded-load factor `c`, exact in thousandths.
+    public let loadFactor: LoadFactor
     /// The least capacity of any replica; see ``FleetConfiguration/minimumCapacity``.
     public let minimumCapacity: Int
     /// Outstanding requests summed over the eligible replicas: the *m* of the bounded-load capacity.
     public private(set) var inFlight = 0
-    /// Incremented on every membership, weight or status change.
+    /// Incremented on every membership, weight, health or administrative change.
     public private(set) var version: UInt64 = 0
-    /// The time of the routing call in progress (as passed to ``Router/route(_:at:)``).
+    /// The time of the routing call in progress (as passed to ``Router/route(_:excluding:at:)``).
     public internal(set) var now: ContinuousClock.Instant
 
     init(replicas: [Replica], configuration: FleetConfiguration) throws(PrefixRouterError) {
         try configuration.validate()
-        self.loadFactor = configuration.loadFactor
+        self.loadFactor = try configuration.exactLoadFactor
         self.minimumCapacity = configuration.minimumCapacity
         self.ring = try HashRing(members: replicas, virtualNodesPerWeight: configuration.virtualNodesPerWeight)
         self.now = .now
-        for replica in replicas {
-            slotOfID[replica.id] = slots.count
-            slots.append(Slot(id: replica.id, weight: replica.weight, status: .up, outstanding: 0, generation: 0, isMember: true))
-        }
-        try rebuildRing()
+        for replica in replicas { appendSlot(for: replica) }
+        install(ring)
     }
 
     // MARK: Reading (what strategies use)
@@ -77,21 +88,34 @@ public struct Fleet: Sendable {
     @inlinable public var totalEligibleWeight: Int { eligibleWeight }
 
     /// The replica's id. O(1).
-    @inlinable public func id(of index: Index) -> ReplicaID { slots[index.rawValue].id }
+    @inlinable public func id(of index: Index) -> ReplicaID { slots[index.slot].id }
 
     /// The replica's weight. O(1).
-    @inlinable public func weight(of index: Index) -> Int { slots[index.rawValue].weight }
+    @inlinable public func weight(of index: Index) -> Int { slots[index.slot].weight }
 
     /// The replica's outstanding (leased, unreleased) requests. O(1).
-    @inlinable public func outstanding(of index: Index) -> Int { slots[index.rawValue].outstanding }
+    @inlinable public func outstanding(of index: Index) -> Int { slots[index.slot].outstanding }
 
-    /// The replica's status. O(1).
-    @inlinable public func status(of index: Index) -> ReplicaStatus { slots[index.rawValue].status }
+    /// Prompt tokens of the replica's outstanding requests (see ``LeaseCost``). O(1).
+    @inlinable public func outstandingTokens(of index: Index) -> Int { slots[index.slot].outstandingTokens }
+
+    /// Uncached prompt tokens of the replica's outstanding requests that have not reported a first token: the
+    /// prefill work queued on it, as far as this router knows. O(1).
+    @inlinable public func pendingPrefillTokens(of index: Index) -> Int {
+        slots[index.slot].pendingPrefillTokens
+    }
+
+    /// The replica's health. O(1).
+    @inlinable public func health(of index: Index) -> ReplicaHealth { slots[index.slot].health }
+
+    /// The replica's administrative state. O(1).
+    @inlinable public func administrativeState(of index: Index) -> AdministrativeState {
+        slots[index.slot].administrativeState
+    }
 
     /// Whether `index` names a current member that takes new requests. O(1).
     @inlinable public func isEligible(_ index: Index) -> Bool {
-        index.rawValue >= 0 && index.rawValue < slots.count && slots[index.rawValue].isMember
-            && slots[index.rawValue].status == .up
+        index.slot >= 0 && index.slot < slots.count && slots[index.slot].isEligible
     }
 
     /// The index of the member named `id`, or nil. O(1) expected (a dictionary lookup).
@@ -99,18 +123,13 @@ public struct Fleet: Sendable {
 
     /// Whether `a` is less loaded than `b`, comparing outstanding ÷ weight exactly. O(1).
     @inlinable public func isLessLoaded(_ a: Index, than b: Index) -> Bool {
-        let sa = slots[a.rawValue], sb = slots[b.rawValue]
+        let sa = slots[a.slot], sb = slots[b.slot]
         return sa.outstanding * sb.weight < sb.outstanding * sa.weight
     }
 
-    /// Whether `a` and `b` carry the same outstanding ÷ weight. O(1).
-    @inlinable public func isEquallyLoaded(_ a: Index, _ b: Index) -> Bool {
-        let sa = slots[a.rawValue], sb = slots[b.rawValue]
-        return sa.outstanding * sb.weight == sb.outstanding * sa.weight
-    }
-
     /// The bounded-load capacity of a replica:
-    /// `max(minimumCapacity, ceil(c · (inFlight + 1) · weight ÷ totalEligibleWeight))`.
+    /// `max(minimumCapacity, ⌈c · (inFlight + 1) · weight ÷ totalEligibleWeight⌉)`, in exact integer
+    /// arithmetic (see ``LoadFactor``).
     ///
     /// `inFlight + 1` counts the request being placed (Mirrokni, Thorup and Zadimoghaddam). A replica
     /// accepts a request while its outstanding count is below its capacity, so no replica is ever pushed past
@@ -120,23 +139,15 @@ public struct Fleet: Sendable {
     }
 
     /// The bounded-load capacity of a replica under another load factor than the fleet's (for strategies that
-    /// use the bound as a looser safety net): `max(minimumCapacity, ceil(loadFactor · (inFlight + 1) · weight
-    /// ÷ totalEligibleWeight))`. O(1).
-    @inlinable public func capacity(of index: Index, loadFactor: Double) -> Int {
-        capacity(weight: slots[index.rawValue].weight, scale: capacityScale(loadFactor: loadFactor))
+    /// use the bound as a looser safety net). O(1).
+    @inlinable public func capacity(of index: Index, loadFactor: LoadFactor) -> Int {
+        loadFactor.capacity(
+            inFlight: inFlight, weight: slots[index.slot].weight, totalWeight: eligibleWeight,
+            minimum: minimumCapacity)
     }
 
     /// Whether the replica is below its bounded-load capacity. O(1).
     @inlinable public func hasCapacity(_ index: Index) -> Bool { outstanding(of: index) < capacity(of: index) }
-
-    /// `loadFactor · (inFlight + 1) ÷ totalEligibleWeight`: the capacity per unit of weight, before rounding.
-    @inlinable func capacityScale(loadFactor: Double) -> Double {
-        eligibleWeight > 0 ? loadFactor * Double(inFlight + 1) / Double(eligibleWeight) : 0
-    }
-
-    @inlinable func capacity(weight: Int, scale: Double) -> Int {
-        Swift.max(minimumCapacity, Int((scale * Double(weight)).rounded(.up)))
-    }
 
     /// The least loaded eligible replica (outstanding ÷ weight), ties broken uniformly at random, or nil if
     /// no replica is eligible.
@@ -183,7 +194,7 @@ public struct Fleet: Sendable {
         let count = ring.pointCount
         for _ in 0..<count {
             let slot = ringSlots[ring.owner(atPoint: point)]
-            if slots[slot].status == .up, predicate(Index(slot)) { return Index(slot) }
+            if slots[slot].isEligible, predicate(Index(slot)) { return Index(slot) }
             point = point &+ 1 == count ? 0 : point &+ 1
         }
         return nil
@@ -206,16 +217,14 @@ public struct Fleet: Sendable {
     @inlinable
     public func boundedLoadOwner(of key: UInt64) -> (replica: Index, spilled: Bool)? {
         guard !ring.isEmpty, !eligibleSlots.isEmpty else { return nil }
-        let scale = capacityScale(loadFactor: loadFactor)
         var point = ring.firstPoint(atOrAfter: key)
         let count = ring.pointCount
         var owner = -1
         for _ in 0..<count {
             let slot = ringSlots[ring.owner(atPoint: point)]
-            let s = slots[slot]
-            if s.status == .up {
+            if slots[slot].isEligible {
                 if owner < 0 { owner = slot }
-                if s.outstanding < capacity(weight: s.weight, scale: scale) {
+                if slots[slot].outstanding < capacity(of: Index(slot)) {
                     return (Index(slot), slot != owner)
                 }
             }
@@ -231,73 +240,140 @@ public struct Fleet: Sendable {
         return (Index(best), best != owner)
     }
 
-    // MARK: Changing (the router's business)
+    // MARK: Leases (the router's business)
 
-    mutating func acquire(_ index: Index) -> (entry: UInt32, generation: UInt32) {
-        slots[index.rawValue].outstanding += 1
-        if slots[index.rawValue].status == .up { inFlight += 1 }
-        return leases.acquire(replicaSlot: index.rawValue, replicaGeneration: slots[index.rawValue].generation)
+    mutating func acquire(_ index: Index, cost: LeaseCost) -> (entry: UInt32, generation: UInt64) {
+        let slot = index.slot
+        slots[slot].outstanding += 1
+        slots[slot].outstandingTokens += cost.promptTokens
+        slots[slot].pendingPrefillTokens += cost.uncachedTokens
+        if slots[slot].isEligible { inFlight += 1 }
+        return leases.acquire(replicaSlot: slot, replicaGeneration: slots[slot].generation, cost: cost)
     }
 
-    mutating func release(entry: UInt32, generation: UInt32) -> Bool {
-        guard let (slot, slotGeneration) = leases.release(entry: entry, generation: generation) else { return false }
-        if slots[slot].generation == slotGeneration, slots[slot].isMember {
+    mutating func release(entry: UInt32, generation: UInt64) -> Bool {
+        guard let charge = leases.release(entry: entry, generation: generation) else { return false }
+        let slot = charge.replicaSlot
+        if slots[slot].generation == charge.replicaGeneration, slots[slot].isMember {
             slots[slot].outstanding -= 1
-            if slots[slot].status == .up { inFlight -= 1 }
+            slots[slot].outstandingTokens -= charge.cost.promptTokens
+            if charge.wasPrefilling { slots[slot].pendingPrefillTokens -= charge.cost.uncachedTokens }
+            if slots[slot].isEligible { inFlight -= 1 }
         }
         return true
     }
 
-    func isHeld(entry: UInt32, generation: UInt32) -> Bool {
-        let index = Int(entry)
-        return index < leases.entries.count && leases.entries[index].generation == generation
-            && leases.entries[index].replicaSlot >= 0
+    mutating func reportFirstToken(entry: UInt32, generation: UInt64) -> Bool {
+        guard let charge = leases.reportFirstToken(entry: entry, generation: generation) else { return false }
+        let slot = charge.replicaSlot
+        if slots[slot].generation == charge.replicaGeneration, slots[slot].isMember {
+            slots[slot].pendingPrefillTokens -= charge.cost.uncachedTokens
+        }
+        return true
     }
+
+    func isHeld(entry: UInt32, generation: UInt64) -> Bool { leases.isLive(Int(entry), generation) }
 
     /// Number of live leases (including those whose replica has left).
     var liveLeaseCount: Int { leases.liveCount }
 
-    mutating func add(_ replica: Replica) throws(PrefixRouterError) {
-        try replica.validate()
+    mutating func count(_ reason: RoutingReason) {
+        // A linear scan: a router has a handful of reasons, and comparing small strings is two word compares,
+        // cheaper than hashing them.
+        for position in decisionCounts.indices where decisionCounts[position].reason == reason {
+            decisionCounts[position].count &+= 1
+            return
+        }
+        decisionCounts.append((reason, 1))
+    }
+
+    mutating func countRefusal() { refusals &+= 1 }
+
+    // MARK: Retries
+
+    /// Makes the named members ineligible until ``restore(_:)``, as if they were down, and returns their slots
+    /// (only those that were eligible). They leave the in-flight total and the eligible weight too, so the
+    /// bounded-load capacity is that of the fleet without them. O(n); allocates (a retry path, not the
+    /// common one).
+    mutating func exclude(_ ids: [ReplicaID]) -> [Int] {
+        var excluded: [Int] = []
+        for id in ids {
+            guard let slot = slotOfID[id], slots[slot].isEligible else { continue }
+            slots[slot].isEligible = false
+            excluded.append(slot)
+        }
+        if !excluded.isEmpty { recountEligible() }
+        return excluded
+    }
+
+    /// Undoes ``exclude(_:)``.
+    mutating func restore(_ excluded: [Int]) {
+        guard !excluded.isEmpty else { return }
+        for slot in excluded { slots[slot].isEligible = true }
+        recountEligible()
+    }
+
+    // MARK: Membership (the router's business)
+
+    /// Members in join order, as configured.
+    var members: [Replica] {
+        memberSlots.map { Replica(id: slots[$0].id, weight: slots[$0].weight) }
+    }
+
+    private var memberSlots: [Int] {
+        slots.indices.filter { slots[$0].isMember }.sorted { slots[$0].joined < slots[$1].joined }
+    }
+
+    /// Adds `replica` and installs `ring`, built by the caller (outside the lock) over ``members`` plus it.
+    mutating func add(_ replica: Replica, ring: HashRing) throws(PrefixRouterError) {
         guard slotOfID[replica.id] == nil else {
             throw PrefixRouterError(.duplicateReplicaID, "replica id \(replica.id): already a member")
         }
-        let slot: Int
         if let reused = freeSlots.popLast() {
-            slot = reused
-            slots[slot] = Slot(
-                id: replica.id, weight: replica.weight, status: .up, outstanding: 0,
-                generation: slots[slot].generation, isMember: true)
+            slots[reused] = Slot(
+                id: replica.id, weight: replica.weight, health: .up, administrativeState: .active, isEligible: false,
+                outstanding: 0, outstandingTokens: 0, pendingPrefillTokens: 0, generation: slots[reused].generation,
+                isMember: true, joined: nextJoin)
+            nextJoin &+= 1
+            slotOfID[replica.id] = reused
         } else {
-            slot = slots.count
-            slots.append(Slot(id: replica.id, weight: replica.weight, status: .up, outstanding: 0, generation: 0, isMember: true))
+            appendSlot(for: replica)
         }
-        slotOfID[replica.id] = slot
-        try rebuildRing()
+        install(ring)
     }
 
-    mutating func remove(_ id: ReplicaID) throws(PrefixRouterError) {
+    /// Removes the member `id` and installs `ring`, built by the caller over the remaining members.
+    mutating func remove(_ id: ReplicaID, ring: HashRing) throws(PrefixRouterError) {
         let slot = try slot(of: id)
         slotOfID[id] = nil
         slots[slot].isMember = false
+        slots[slot].isEligible = false
         slots[slot].outstanding = 0
+        slots[slot].outstandingTokens = 0
+        slots[slot].pendingPrefillTokens = 0
         slots[slot].generation &+= 1
         freeSlots.append(slot)
-        try rebuildRing()
+        install(ring)
     }
 
-    mutating func setWeight(_ weight: Int, of id: ReplicaID) throws(PrefixRouterError) {
+    /// Changes a member's weight and installs `ring`, built by the caller with the new weight.
+    mutating func setWeight(_ weight: Int, of id: ReplicaID, ring: HashRing) throws(PrefixRouterError) {
         let slot = try slot(of: id)
-        try Replica.validate(weight: weight, of: id)
-        guard slots[slot].weight != weight else { return }
         slots[slot].weight = weight
-        try rebuildRing()
+        install(ring)
     }
 
-    mutating func setStatus(_ status: ReplicaStatus, of id: ReplicaID) throws(PrefixRouterError) {
+    mutating func setHealth(_ health: ReplicaHealth, of id: ReplicaID) throws(PrefixRouterError) {
         let slot = try slot(of: id)
-        guard slots[slot].status != status else { return }
-        slots[slot].status = status
+        guard slots[slot].health != health else { return }
+        slots[slot].health = health
+        recomputeEligibility()
+    }
+
+    mutating func setAdministrativeState(_ state: AdministrativeState, of id: ReplicaID) throws(PrefixRouterError) {
+        let slot = try slot(of: id)
+        guard slots[slot].administrativeState != state else { return }
+        slots[slot].administrativeState = state
         recomputeEligibility()
     }
 
@@ -308,27 +384,52 @@ public struct Fleet: Sendable {
         return slot
     }
 
-    /// Members in slot order, as configured.
-    var members: [Replica] {
-        slots.filter(\.isMember).map { Replica(id: $0.id, weight: $0.weight) }
+    private mutating func appendSlot(for replica: Replica) {
+        slotOfID[replica.id] = slots.count
+        slots.append(
+            Slot(
+                id: replica.id, weight: replica.weight, health: .up, administrativeState: .active, isEligible: false,
+                outstanding: 0, outstandingTokens: 0, pendingPrefillTokens: 0, generation: 0, isMember: true,
+                joined: nextJoin))
+        nextJoin &+= 1
     }
 
-    var snapshots: [ReplicaSnapshot] {
-        slots.filter(\.isMember).map {
-            ReplicaSnapshot(id: $0.id, weight: $0.weight, status: $0.status, outstanding: $0.outstanding)
-        }
-    }
-
-    private mutating func rebuildRing() throws(PrefixRouterError) {
-        ring = try HashRing(members: members, virtualNodesPerWeight: ring.virtualNodesPerWeight)
+    private mutating func install(_ newRing: HashRing) {
+        ring = newRing
         ringSlots = ring.members.map { slotOfID[$0.id] ?? -1 }
+        assert(!ringSlots.contains(-1) && ringSlots.count == slotOfID.count, "the ring's members are not the fleet's")
         recomputeEligibility()
     }
 
     private mutating func recomputeEligibility() {
-        eligibleSlots = slots.indices.filter { slots[$0].isMember && slots[$0].status == .up }
+        for slot in slots.indices {
+            slots[slot].isEligible =
+                slots[slot].isMember && slots[slot].health == .up && slots[slot].administrativeState == .active
+        }
+        recountEligible()
+        version &+= 1
+    }
+
+    private mutating func recountEligible() {
+        eligibleSlots = slots.indices.filter { slots[$0].isEligible }
         eligibleWeight = eligibleSlots.reduce(0) { $0 + slots[$1].weight }
         inFlight = eligibleSlots.reduce(0) { $0 + slots[$1].outstanding }
-        version &+= 1
+    }
+
+    // MARK: Snapshots
+
+    func snapshot() -> FleetSnapshot {
+        FleetSnapshot(
+            version: version,
+            replicas: memberSlots.map { slot in
+                let s = slots[slot]
+                return ReplicaSnapshot(
+                    id: s.id, weight: s.weight, health: s.health, administrativeState: s.administrativeState,
+                    outstanding: s.outstanding, capacity: s.isEligible ? capacity(of: Index(slot)) : 0,
+                    outstandingTokens: s.outstandingTokens, pendingPrefillTokens: s.pendingPrefillTokens)
+            },
+            inFlight: inFlight, eligibleWeight: eligibleWeight, liveLeases: liveLeaseCount, loadFactor: loadFactor,
+            minimumCapacity: minimumCapacity,
+            decisions: Dictionary(decisionCounts, uniquingKeysWith: +), refusals: refusals)
     }
 }

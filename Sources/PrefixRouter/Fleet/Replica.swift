@@ -1,6 +1,7 @@
 /// A member of the fleet as configured: its id and its relative capacity.
 public struct Replica: Hashable, Sendable {
-    /// The largest accepted weight.
+    /// The largest accepted weight. The ring also bounds `weight × virtualNodesPerWeight` per replica
+    /// (``HashRing/maximumPointsPerReplica``).
     public static let maximumWeight = 1_000
 
     /// The replica's stable name.
@@ -29,34 +30,4 @@ public struct Replica: Hashable, Sendable {
                 .invalidWeight, "replica \(id): weight: expected 1...\(maximumWeight), found \(weight)")
         }
     }
-}
-
-/// Whether a replica takes new requests.
-public enum ReplicaStatus: Hashable, Sendable, CustomStringConvertible {
-    /// Healthy: eligible for new requests.
-    case up
-    /// Marked unhealthy: takes no new requests; its ring points stay, so keys return when it comes back.
-    case down
-    /// Being drained: takes no new requests while its leases finish; usually removed afterwards.
-    case draining
-
-    public var description: String {
-        switch self {
-        case .up: "up"
-        case .down: "down"
-        case .draining: "draining"
-        }
-    }
-}
-
-/// A point-in-time view of one replica, as returned by ``FleetRouter/replicas``.
-public struct ReplicaSnapshot: Hashable, Sendable {
-    /// The replica's id.
-    public var id: ReplicaID
-    /// Its configured weight.
-    public var weight: Int
-    /// Whether it takes new requests.
-    public var status: ReplicaStatus
-    /// Requests routed to it whose leases are not yet released.
-    public var outstanding: Int
 }

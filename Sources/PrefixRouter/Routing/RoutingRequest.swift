@@ -15,12 +15,19 @@ public struct RoutingRequest: Sendable {
     /// - Parameters:
     ///   - blockHashes: the prompt's chained block hashes, in prompt order.
     ///   - blockSize: tokens per block; values below 1 are treated as 1.
-    ///   - tokenCount: prompt length in tokens; defaults to `blockHashes.count × blockSize`.
+    ///   - tokenCount: prompt length in tokens; defaults to `blockHashes.count × blockSize`, saturating at
+    ///     ``LeaseCost/maximumTokens`` (a lease clamps any count to that range too).
     ///   - sessionKey: an optional session key.
     public init(blockHashes: [BlockHash] = [], blockSize: Int = 16, tokenCount: Int? = nil, sessionKey: String? = nil) {
+        let blockSize = Swift.max(1, blockSize)
         self.blockHashes = blockHashes
-        self.blockSize = Swift.max(1, blockSize)
-        self.tokenCount = tokenCount ?? blockHashes.count * Swift.max(1, blockSize)
+        self.blockSize = blockSize
+        if let tokenCount {
+            self.tokenCount = tokenCount
+        } else {
+            let (product, overflow) = blockHashes.count.multipliedReportingOverflow(by: blockSize)
+            self.tokenCount = overflow ? LeaseCost.maximumTokens : Swift.min(product, LeaseCost.maximumTokens)
+        }
         self.sessionKey = sessionKey
     }
 }

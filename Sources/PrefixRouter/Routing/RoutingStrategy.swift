@@ -22,21 +22,30 @@
 /// }
 /// ```
 ///
-/// `choose` runs inside the router's critical section: keep it short and never block or await in it.
+/// `choose` runs inside the router's critical section: keep it short and never block or await in it. It
+/// sees a ``Fleet`` value, never the router, so it cannot re-enter the lock.
 public protocol RoutingStrategy: Sendable {
     /// Chooses a replica among the fleet's eligible ones, or returns nil to refuse the request.
     ///
-    /// A choice of a replica that is not eligible is treated as nil: health and drain filtering cannot be
-    /// bypassed.
+    /// A choice of a replica that is not eligible is treated as nil: health, drain and retry filtering cannot
+    /// be bypassed.
     mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice?
 
-    /// Called after every membership, weight or status change, under the router's lock. The default does
-    /// nothing; strategies that index replicas by ``Fleet/Index`` drop stale entries here.
+    /// Called after every membership, weight, health or administrative change, under the router's lock. The
+    /// default does nothing; strategies that index replicas by ``Fleet/Index`` drop stale entries here.
     mutating func fleetDidChange(_ fleet: Fleet)
+
+    /// Receives feedback from outside the request path (see ``RoutingFeedback``), under the router's lock.
+    /// The default ignores it; composed strategies pass it on to their fallback.
+    mutating func observe(_ feedback: RoutingFeedback, in fleet: Fleet)
 }
 
 extension RoutingStrategy {
     /// Does nothing.
     @inlinable
     public mutating func fleetDidChange(_ fleet: Fleet) {}
+
+    /// Ignores the feedback.
+    @inlinable
+    public mutating func observe(_ feedback: RoutingFeedback, in fleet: Fleet) {}
 }

@@ -41,8 +41,8 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
     public let loadWeight: Double
     /// Places requests without blocks.
     public var fallback: Fallback
-    /// The bounded-load factor of the safety net (> 1), or nil for none.
-    public let loadFactor: Double?
+    /// The bounded-load factor of the safety net, or nil for none.
+    public let loadFactor: LoadFactor?
     private var random: RandomSource
 
     /// Creates the strategy.
@@ -52,7 +52,8 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
     ///     (for example 26,000 blocks of 16 tokens for an 8B model on an 80 GB GPU).
     ///   - prefixWeight: weight of the prefix-match term, ≥ 0.
     ///   - loadWeight: weight of the load term, ≥ 0.
-    ///   - loadFactor: the safety-net load factor (> 1), or nil to disable the cap.
+    ///   - loadFactor: the safety-net load factor (1.001...100, rounded to thousandths), or nil to disable the
+    ///     cap.
     ///   - fallback: places requests without blocks.
     ///   - seed: seeds the tie-break for reproducible runs.
     /// - Throws: ``PrefixRouterError`` when a parameter is out of range.
@@ -60,14 +61,10 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
         capacityPerReplica: Int = PrefixIndex.defaultCapacityPerReplica, prefixWeight: Double = 3,
         loadWeight: Double = 2, loadFactor: Double? = 2, fallback: Fallback, seed: UInt64? = nil
     ) throws(PrefixRouterError) {
-        if let loadFactor, !(loadFactor.isFinite && loadFactor > 1) {
-            throw PrefixRouterError(
-                .invalidLoadFactor, "loadFactor: expected a finite number greater than 1 or nil, found \(loadFactor)")
-        }
-        self.loadFactor = loadFactor
+        self.loadFactor = try loadFactor.map { (value: Double) throws(PrefixRouterError) in try LoadFactor(value) }
         for (name, weight) in [("prefixWeight", prefixWeight), ("loadWeight", loadWeight)]
-        where !(weight.isFinite && weight >= 0) {
-            throw PrefixRouterError(.invalidParameter, "\(name): expected a finite number ≥ 0, found \(weight)")
+        where !(weight.isFinite && weight >= 0 && weight <= 1_000_000) {
+            throw PrefixRouterError(.invalidParameter, "\(name): expected a finite number in 0...1000000, found \(weight)")
         }
         self.index = try PrefixIndex(capacityPerReplica: capacityPerReplica)
         self.prefixWeight = prefixWeight
@@ -119,7 +116,10 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
         }
         guard let best else { return nil }
         index.insert(request.blockHashes, for: fleet.id(of: best))
-        return RoutingChoice(best, reason: bestMatched > 0 ? Self.cacheMatchReason : Self.cacheMissReason)
+        let (cached, overflow) = bestMatched.multipliedReportingOverflow(by: request.blockSize)
+        return RoutingChoice(
+            best, reason: bestMatched > 0 ? Self.cacheMatchReason : Self.cacheMissReason,
+            cachedTokens: overflow ? Int.max : cached)
     }
 
     private func isCandidate(_ replica: Fleet.Index, in fleet: Fleet) -> Bool {
@@ -130,5 +130,27 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
     public mutating func fleetDidChange(_ fleet: Fleet) {
         index.removeReplicas { fleet.index(of: $0) == nil }
         fallback.fleetDidChange(fleet)
+    }
+
+    /// Records what other routers placed, and what engines reported cached, in the index (for members only);
+    /// passes everything on to the fallback.
+    ///
+    /// - ``RoutingFeedback/placement(blockHashes:replica:)``: the blocks are recorded under the replica, as if
+    ///   this router had placed the request.
+    /// - ``RoutingFeedback/cachedTokens(_:blockHashes:blockSize:replica:)``: the leading
+    ///   `cachedTokens ÷ blockSize` blocks are recorded (refreshed) under the replica.
+    ///
+    /// - Complexity: O(k) for k blocks.
+    public mutating func observe(_ feedback: RoutingFeedback, in fleet: Fleet) {
+        switch feedback {
+        case .placement(let blocks, let replica) where fleet.index(of: replica) != nil:
+            index.insert(blocks, for: replica)
+        case .cachedTokens(let tokens, let blocks, let blockSize, let replica) where fleet.index(of: replica) != nil:
+            let held = Swift.min(blocks.count, Swift.max(0, tokens) / Swift.max(1, blockSize))
+            if held > 0 { blocks.withUnsafeBufferPointer { index.insert(UnsafeBufferPointer(rebasing: $0[..<held]), for: replica) } }
+        default:
+            break
+        }
+        fallback.observe(feedback, in: fleet)
     }
 }

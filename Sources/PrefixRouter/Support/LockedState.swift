@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// A value guarded by a `pthread_mutex_t`: the router's one lock.
+/// A value guarded by a `pthread_mutex_t`: the router's locks.
 ///
 /// Why not `Synchronization.Mutex`: on Linux (Swift 6.3) its futex-based implementation is invisible to the
 /// thread sanitizer, which then reports every access inside `withLock` as a race (a four-task counter behind
@@ -14,6 +14,13 @@ import Darwin
 /// vouch for the code that ships if the lock that ships is one the sanitizer understands. A pthread mutex is
 /// intercepted by the sanitizer, costs the same uncontended (one atomic compare-and-swap each way), and is
 /// what swift-nio's `NIOLock` uses for the same reason.
+///
+/// Every pthread return code is checked, as `NIOLock` does: a failing lock or unlock is a programming error
+/// (never caused by user input) and stops the process with the code rather than running the body unlocked.
+/// In DEBUG builds the mutex is of the error-checking kind, so re-entering the lock from inside its own
+/// body (`EDEADLK`) or unlocking from another thread (`EPERM`) stops at once with a message; in release
+/// builds re-entry would deadlock, which is why nothing the library runs under the lock can call back into
+/// the router (strategies see a ``Fleet`` value, never the router).
 ///
 /// Two allocations when created (the object and the mutex), none per `withLock`.
 final class LockedState<State>: @unchecked Sendable {
@@ -28,28 +35,49 @@ final class LockedState<State>: @unchecked Sendable {
         mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         var attributes = pthread_mutexattr_t()
-        pthread_mutexattr_init(&attributes)
+        var result = pthread_mutexattr_init(&attributes)
+        precondition(result == 0, "pthread_mutexattr_init failed: \(result)")
         #if DEBUG
-        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ERRORCHECK))
+        result = pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ERRORCHECK))
+        precondition(result == 0, "pthread_mutexattr_settype failed: \(result)")
         #endif
-        let result = pthread_mutex_init(mutex, &attributes)
-        pthread_mutexattr_destroy(&attributes)
+        result = pthread_mutex_init(mutex, &attributes)
         precondition(result == 0, "pthread_mutex_init failed: \(result)")
+        result = pthread_mutexattr_destroy(&attributes)
+        precondition(result == 0, "pthread_mutexattr_destroy failed: \(result)")
     }
 
     deinit {
-        pthread_mutex_destroy(mutex)
+        let result = pthread_mutex_destroy(mutex)
+        precondition(result == 0, "pthread_mutex_destroy failed: \(result)")
         mutex.deallocate()
     }
 
     /// Runs `body` with exclusive access to the state. Not reentrant: `body` must not call back into the
-    /// same lock.
+    /// same lock (DEBUG builds stop with a message when it does).
     @inline(__always)
     func withLock<Result, Failure: Error>(
         _ body: (inout State) throws(Failure) -> Result
     ) throws(Failure) -> Result {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
+        let locked = pthread_mutex_lock(mutex)
+        if locked != 0 { lockFailed(locked) }
+        defer {
+            let unlocked = pthread_mutex_unlock(mutex)
+            if unlocked != 0 { unlockFailed(unlocked) }
+        }
         return try body(&state)
+    }
+
+    @inline(never)
+    private func lockFailed(_ code: Int32) -> Never {
+        if code == EDEADLK {
+            preconditionFailure("LockedState: the lock was re-entered from inside its own critical section (EDEADLK)")
+        }
+        preconditionFailure("LockedState: pthread_mutex_lock failed: \(code)")
+    }
+
+    @inline(never)
+    private func unlockFailed(_ code: Int32) -> Never {
+        preconditionFailure("LockedState: pthread_mutex_unlock failed: \(code) (not the owner, or not locked)")
     }
 }
