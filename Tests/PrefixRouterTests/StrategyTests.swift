@@ -155,16 +155,39 @@ struct AffinityTests {
     @Test("Keying on the first block alone collapses onto one owner until the bound spills it")
     func firstBlockKeyCollapses() throws {
         let router = try FleetRouter(
-            replicaIDs: replicaIDs(8), strategy: try PrefixAffinity(keyDepthTokens: 16, fallback: LeastOutstanding(seed: 1)))
+            replicaIDs: replicaIDs(8), strategy: try PrefixAffinity(keyDepthTokens: 16, fallback: LeastOutstanding(seed: 1)),
+            configuration: FleetConfiguration(loadFactor: 1.25, minimumCapacity: 4))
         var random = RandomSource(seed: 12)
+        func request() -> RoutingRequest {
+            RoutingRequest(blockHashes: [BlockHash(7)] + (0..<10).map { _ in BlockHash(random.next()) }, blockSize: 16)
+        }
+        // One at a time (each released before the next), every request has the same owner: the collapse.
         var owners = Set<ReplicaID>()
-        for _ in 0..<500 {
-            let hashes = [BlockHash(7)] + (0..<10).map { _ in BlockHash(random.next()) }
-            let decision = try #require(router.route(RoutingRequest(blockHashes: hashes, blockSize: 16)))
+        for _ in 0..<100 {
+            let decision = try #require(router.route(request()))
             owners.insert(decision.replica)
             decision.lease.release()
         }
         #expect(owners.count == 1)
+        let owner = try #require(owners.first)
+
+        // Held concurrently, the owner fills to its bound and the rest spill clockwise, in spill order. Catches a
+        // strategy that ignores the bound (all 400 on the owner) and a spill that skips the ring order.
+        var held: [RoutingDecision] = []
+        for _ in 0..<400 { held.append(try #require(router.route(request()))) }
+        let loads = Dictionary(uniqueKeysWithValues: router.replicas.map { ($0.id, $0.outstanding) })
+        let bound = expectedCapacity(loadFactorThousandths: 1_250, inFlight: 399, weight: 1, totalWeight: 8)
+        #expect(loads.values.allSatisfy { $0 <= bound }, "loads \(loads), bound \(bound)")
+        #expect(held.first?.replica == owner && held.first?.reason == .affinity)
+        #expect(held.contains { $0.reason == .spill })
+        #expect(loads[owner] == loads.values.max())
+        // Replicas fill in the ring's clockwise order from the key: the distinct replicas, in the order they
+        // were first used, are a prefix of the spill order.
+        let key = try #require(try PrefixAffinity(keyDepthTokens: 16, fallback: RoundRobin()).ringKey(of: request()))
+        let order = held.map(\.replica).reduce(into: [ReplicaID]()) { if !$0.contains($1) { $0.append($1) } }
+        #expect(order.count > 1)
+        #expect(Array(router.ring.spillOrder(of: key).prefix(order.count)) == order)
+        for decision in held { decision.lease.release() }
     }
 
     @Test("Requests sharing the key prefix land on one replica; requests without blocks use the fallback")

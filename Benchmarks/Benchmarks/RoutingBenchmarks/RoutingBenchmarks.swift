@@ -43,7 +43,7 @@ func ringLookupBenchmarks() {
         guard let (router, held) = try? Fleets.warmAffinityRouter(replicaCount: replicaCount, requests: requests)
         else { continue }
         Benchmark("bounded-load-lookup:\(replicaCount)-replicas") { benchmark in
-            router.withFleet { fleet, _ in
+            router.withStrategy { fleet, _ in
                 for iteration in benchmark.scaledIterations {
                     blackHole(fleet.boundedLoadOwner(of: keys[iteration & mask]))
                 }

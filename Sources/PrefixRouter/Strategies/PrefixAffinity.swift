@@ -62,4 +62,7 @@ public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
     }
 
     public mutating func fleetDidChange(_ fleet: Fleet) { fallback.fleetDidChange(fleet) }
+
+    /// Passes feedback on to the fallback.
+    public mutating func observe(_ feedback: RoutingFeedback, in fleet: Fleet) { fallback.observe(feedback, in: fleet) }
 }

@@ -58,6 +58,9 @@ public struct Sticky<Fallback: RoutingStrategy>: RoutingStrategy {
     }
 
     public mutating func fleetDidChange(_ fleet: Fleet) { fallback.fleetDidChange(fleet) }
+
+    /// Passes feedback on to the fallback.
+    public mutating func observe(_ feedback: RoutingFeedback, in fleet: Fleet) { fallback.observe(feedback, in: fleet) }
 }
 
 /// A bounded table of explicit sessions with a time-to-live, for ``Sticky``.
