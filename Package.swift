@@ -11,7 +11,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "PrefixRouter",
-    platforms: [.macOS(.v15)],
+    platforms: [.macOS(.v13)],
     products: [
         .library(name: "PrefixRouter", targets: ["PrefixRouter"]),
         .executable(name: "PrefixRouterBench", targets: ["PrefixRouterBench"]),
