@@ -4,11 +4,11 @@
 /// For each replica the index keeps the block hashes of the requests routed to it, in an LRU of at most
 /// ``capacityPerReplica`` hashes (llm-d's approximate indexer does the same; its default capacity when the
 /// engine's cache size is unknown is 31,250 blocks, ``defaultCapacityPerReplica``). A strategy
-/// ``insert(_:for:)``s a request's hashes under the replica it chose and asks ``longestMatch(of:for:)`` or
-/// ``matches(of:_:)`` how much of a new request each replica probably holds.
+/// ``insert(_:for:)-([BlockHash],_)``s a request's hashes under the replica it chose and asks ``longestMatch(of:for:)-([BlockHash],_)`` or
+/// ``matches(of:_:)-([BlockHash],_)`` how much of a new request each replica probably holds.
 ///
 /// ### Prefix closure
-/// ``insert(_:for:)`` touches a request's hashes from the last to the first, so that a block is always more
+/// ``insert(_:for:)-([BlockHash],_)`` touches a request's hashes from the last to the first, so that a block is always more
 /// recent than the blocks after it in any prompt that contains it (the same reason vLLM frees a request's
 /// blocks tail first). Because block hashes are chained, the LRU therefore evicts a prompt's tail before its
 /// head and each replica's set stays *prefix-closed*: if it holds block *i* of a prompt it holds blocks
@@ -32,8 +32,8 @@
 /// so a lightly used replica costs less; ``approximateMemoryBytes`` reports the current figure.
 ///
 /// ### Cost
-/// ``insert(_:for:)`` is O(k) expected for k hashes, ``longestMatch(of:for:)`` O(m) for a match of m blocks,
-/// ``matches(of:_:)`` O(R · s) for R replicas and s the blocks before the first block no replica holds. None
+/// ``insert(_:for:)-([BlockHash],_)`` is O(k) expected for k hashes, ``longestMatch(of:for:)-([BlockHash],_)`` O(m) for a match of m blocks,
+/// ``matches(of:_:)-([BlockHash],_)`` O(R · s) for R replicas and s the blocks before the first block no replica holds. None
 /// allocates once the replica's table has reached its capacity (the fleet query uses stack scratch space).
 ///
 /// A value type: copies are independent (copy-on-write arrays).

@@ -20,6 +20,7 @@ public protocol Router: Sendable {
     /// the failed attempt's lease.
     ///
     /// - Parameters:
+    ///   - request: the request to place.
     ///   - excluded: replicas to skip for this call only; an empty array costs nothing.
     ///   - now: the time of the call, used by time-aware strategies (session TTLs). Simulators pass simulated
     ///     time here.

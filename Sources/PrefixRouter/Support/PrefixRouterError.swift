@@ -19,9 +19,9 @@ public struct PrefixRouterError: Error, Hashable, Sendable, CustomStringConverti
         public static let duplicateReplicaID = Code(.duplicateReplicaID)
         /// An operation named a replica that is not a member.
         public static let unknownReplica = Code(.unknownReplica)
-        /// A replica weight is zero or above ``ReplicaWeight/maximum``.
+        /// A replica weight is zero or above ``Replica/maximumWeight``, or a replica would own more than ``HashRing/maximumPointsPerReplica`` ring points.
         public static let invalidWeight = Code(.invalidWeight)
-        /// The bounded-load factor `c` is not a finite number greater than 1.
+        /// The bounded-load factor `c` is not a finite number in 1.001...100.
         public static let invalidLoadFactor = Code(.invalidLoadFactor)
         /// A block size is zero, negative or too large.
         public static let invalidBlockSize = Code(.invalidBlockSize)
