@@ -17,7 +17,7 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
         #expect(kubeai.accepts(inFlight: 0, total: 0, endpoints: 1_000))
         // Many endpoints, low load: the threshold (1 + 1) / 100 × 1.25 = 0.025 refuses even an idle endpoint.
         #expect(!kubeai.accepts(inFlight: 0, total: 1, endpoints: 100))
-        // ROUTING.md's reading (no "+ 1" on the left) accepts an idle endpoint there.
+        // The documented reading (no "+ 1" on the left) accepts an idle endpoint there.
         let described = try KubeAICHWBL(rule: .withoutPlacedRequest)
         #expect(described.accepts(inFlight: 0, total: 1, endpoints: 100))
         #expect(described.accepts(inFlight: 1, total: 6, endpoints: 5))  // 1 ≤ 1.75
@@ -87,7 +87,7 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
         #expect(oursRig.load(of: owner) == 1)
     }
 
-    /// ROUTING.md's literal reading (`in_flight ≤ …`) does not reproduce the failure: an idle endpoint always
+    /// The documented literal reading (`in_flight ≤ …`) does not reproduce the failure: an idle endpoint always
     /// accepts, so the hot key walks to the next idle endpoint. Kept to document why `.shipped` is the default.
     @Test func theLiteralReadingDoesNotPileUp() throws {
         let rig = try LoadRig(

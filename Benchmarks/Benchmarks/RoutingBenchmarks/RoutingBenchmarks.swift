@@ -1,7 +1,7 @@
 import Benchmark
 import BenchmarkFixtures
 import BenchmarkSupport
-import PrefixRouter
+@_spi(Simulation) import PrefixRouter
 
 // Routing hot path: ring lookups, and route + release for every library strategy with prehashed requests.
 //

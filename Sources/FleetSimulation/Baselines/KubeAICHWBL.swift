@@ -1,7 +1,7 @@
 public import PrefixRouter
 
 /// KubeAI's `PrefixHash` load balancing as shipped: consistent hashing with bounded loads on one key taken
-/// from the start of the prompt (ROUTING.md §2 and §4; kubeai `internal/loadbalancer/balance_chwbl.go`,
+/// from the start of the prompt (kubeai `internal/loadbalancer/balance_chwbl.go`,
 /// `chwblGetAddr` and `chwblLoadOK`).
 ///
 /// - **Key**: KubeAI hashes the first 100 characters of the first user message (XXH64). In the block-hash
@@ -14,7 +14,7 @@ public import PrefixRouter
 ///   `in_flight + 1 ≤ (total + 1) ÷ N × loadFactor` (loadFactor 1.25, N = endpoints, real division, ≤, no
 ///   ceiling and no floor of 1). With N large and the load low the right-hand side falls below 1, no endpoint
 ///   accepts, and every request goes to the fallback, the ring owner: the failure fixed in kubeai PR
-///   #519/#528. ROUTING.md states the rule as `in_flight ≤ (total + 1) ÷ N × 1.25`; the shipped code counts
+///   #519/#528. KubeAI's documentation states the rule as `in_flight ≤ (total + 1) ÷ N × 1.25`; the shipped code counts
 ///   the request being placed (`+ 1`) on the left, and only that form produces the reported failure, so it
 ///   is the default. ``AcceptanceRule/withoutPlacedRequest`` gives the other reading.
 /// - **Walk**: clockwise over the ring's points from the key, at most one turn, each point's endpoint tested
@@ -30,7 +30,7 @@ public struct KubeAICHWBL: RoutingStrategy {
     public enum AcceptanceRule: Hashable, Sendable {
         /// KubeAI's code: `in_flight + 1 ≤ (total + 1) ÷ N × c`, everything accepted when total is 0.
         case shipped
-        /// ROUTING.md's wording: `in_flight ≤ (total + 1) ÷ N × c`.
+        /// The documented wording: `in_flight ≤ (total + 1) ÷ N × c`.
         case withoutPlacedRequest
     }
 

@@ -1,7 +1,7 @@
 @_spi(Internals) public import PrefixRouter
 
 /// The llm-d / Gateway API Inference Extension scheduler with its approximate prefix index, re-implemented
-/// from its published scoring rule (ROUTING.md §4; llm-d `prefix-cache-scorer` in approximate mode plus the
+/// from its published scoring rule (llm-d `prefix-cache-scorer` in approximate mode plus the
 /// `queue-scorer`, weighted sum, max-score picker):
 ///
 /// - **Prefix score** = matched ÷ total blocks of the request, where each pod's match comes from a per-pod

@@ -2,7 +2,7 @@ public import PrefixRouter
 
 /// Consistent hashing without a load bound: the ring owner of the request's prefix key, whatever its load
 /// (vLLM production-stack's `session` router and nginx `hash … consistent` without the full-peer skip behave
-/// this way; ROUTING.md §2 and §4). The baseline that shows what the bounded-load cap buys.
+/// this way). The baseline that shows what the bounded-load cap buys.
 ///
 /// The key is ``PrefixAffinity``'s (same key depth, same minimum), so the two differ only by the bound; requests
 /// without a usable key go to `Fallback`. Use the same ``FleetConfiguration`` as the ``PrefixAffinity`` line it

@@ -1,7 +1,7 @@
 public import PrefixRouter
 
 /// SGLang router / SMG `cache_aware`, the default policy of SGLang's model gateway, re-implemented from its
-/// published decision rule (ROUTING.md §4; sglang `sgl-router` `cache_aware` policy, after sglang PR #14305
+/// published decision rule (sglang `sgl-router` `cache_aware` policy, after sglang PR #14305
 /// replaced "smallest tree" with the least loaded worker for misses):
 ///
 /// 1. Over the healthy (eligible) workers find the minimum and maximum load, where load is the number of

@@ -2,7 +2,7 @@ public import PrefixRouter
 
 /// The simulated fleet: replica count, KV cache size, service rates, load bound, replay speed.
 ///
-/// Defaults describe Llama-3-8B in fp16 on one 80 GB A100 per replica (ROUTING.md §6):
+/// Defaults describe Llama-3-8B in fp16 on one 80 GB A100 per replica (vLLM's KV-cache sizing: `gpu_memory_utilization` 0.9):
 /// - **KV cache** ``kvCacheTokens`` = 420,000 tokens: 80 GB × 0.9 utilisation − 16 GB of weights ≈ 55 GB;
 ///   at 2 (K,V) × 32 layers × 8 KV heads × 128 dims × 2 bytes = 128 KiB per token that is ≈ 420k tokens
 ///   (820 blocks of 512 tokens, 26,250 blocks of 16).

@@ -7,7 +7,7 @@ import PrefixRouter
 /// namespace.
 ///
 /// No tokenizer: prompts are hashed with ``PrefixHasher``'s chat or text hashing, and the prompt length is
-/// estimated at 4 UTF-8 bytes per token (the established tokenizer-free estimate, see ROUTING.md §1).
+/// estimated at 4 UTF-8 bytes per token (the usual tokenizer-free estimate: OpenAI's tokenizer guide gives about 4 characters per token for English).
 struct OpenAILineParser: TraceLineParser {
     static let bytesPerToken = 4
 

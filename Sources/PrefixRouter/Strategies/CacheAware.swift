@@ -10,7 +10,7 @@
 /// for ``loadFactor`` (default 2, looser than the ring's 1.25) is not a candidate. With weights 3 and 2 a
 /// replica holding a whole prompt outscores an idle one however loaded it is, so without the cap one hot
 /// prompt would pile onto one replica; the load term does the everyday balancing, and the cap only stops the
-/// pile-up (at 1.25 it cost 2–7 points of hit rate on the Mooncake traces; see README). Second, ties are
+/// pile-up (a cap as tight as the ring's 1.25 splits hot prompts early and costs hit rate). Second, ties are
 /// broken uniformly at random, never "the first replica". A request that matches nothing anywhere is scored
 /// on load alone, so it goes to a least-loaded replica.
 ///
