@@ -1,0 +1,103 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Same settings as the library: Swift 6 language mode plus the upcoming features the server ecosystem uses.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+// The gateway is its own package so that users of the PrefixRouter library never resolve a web server.
+let package = Package(
+    name: "PrefixGateway",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "prefix-gateway", targets: ["PrefixGatewayCLI"]),
+        .executable(name: "mock-engine", targets: ["MockEngineCLI"]),
+        .library(name: "PrefixGateway", targets: ["PrefixGateway"]),
+        .library(name: "MockEngine", targets: ["MockEngine"]),
+    ],
+    dependencies: [
+        // The root package, by path; named explicitly because CI clones into a folder of another name.
+        .package(name: "PrefixRouter", path: "../"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    ],
+    targets: [
+        // The gateway as a library: configuration, admission, routing, the proxy, health, metrics, admin.
+        .target(
+            name: "PrefixGateway",
+            dependencies: [
+                .product(name: "PrefixRouter", package: "PrefixRouter"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `prefix-gateway`: flags and config file, `--demo` (mock engines + gateway on loopback).
+        .executableTarget(
+            name: "PrefixGatewayCLI",
+            dependencies: [
+                "PrefixGateway",
+                "MockEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // An OpenAI-compatible mock of a vLLM replica: prefix cache, prefill queue, decode, vLLM metrics, faults.
+        .target(
+            name: "MockEngine",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "MockEngineCLI",
+            dependencies: [
+                "MockEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "PrefixGateway",
+                "MockEngine",
+                .product(name: "PrefixRouter", package: "PrefixRouter"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MockEngineTests",
+            dependencies: [
+                "MockEngine",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+public enum MockEngineInfo { public static let name = "mock-engine" }

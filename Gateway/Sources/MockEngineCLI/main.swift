@@ -1,0 +1,2 @@
+import MockEngine
+print(MockEngineInfo.name)

@@ -1,0 +1,2 @@
+/// The gateway library.
+public enum PrefixGatewayInfo { public static let name = "prefix-gateway" }

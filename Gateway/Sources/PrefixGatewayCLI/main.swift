@@ -1,0 +1,2 @@
+import PrefixGateway
+print(PrefixGatewayInfo.name)

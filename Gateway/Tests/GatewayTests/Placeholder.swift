@@ -1,0 +1,3 @@
+import Testing
+@testable import PrefixGateway
+@Test func placeholder() { #expect(PrefixGatewayInfo.name == "prefix-gateway") }
