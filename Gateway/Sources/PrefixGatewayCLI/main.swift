@@ -1,2 +1,2 @@
 import PrefixGateway
-print(PrefixGatewayInfo.name)
+print("prefix-gateway")

@@ -1,0 +1,364 @@
+/// Everything the gateway is configured with: where it listens, the replicas, the routing strategy, the
+/// admission caps, upstream timeouts and retries, API keys, health checking and shutdown.
+///
+/// Read from a JSON file (``load(contentsOf:)``) and/or built from command-line flags; every field has a
+/// default except the replicas. Unknown fields are rejected, so a misspelt setting is an error naming it.
+/// ``validate(source:)`` checks every range and names the offending field.
+///
+/// ```json
+/// {
+///   "listen": { "host": "0.0.0.0", "port": 8080 },
+///   "replicas": [
+///     { "url": "http://10.0.0.1:8000", "models": ["meta-llama/Llama-3.1-8B-Instruct"], "weight": 1 },
+///     { "url": "http://10.0.0.2:8000", "models": ["meta-llama/Llama-3.1-8B-Instruct"], "apiKey": "…" }
+///   ],
+///   "routing": { "strategy": "prefix-affinity", "minimumCapacity": 8 },
+///   "admission": { "maxInFlight": 4096, "perReplicaCap": 256 },
+///   "auth": { "apiKeys": ["sk-…"], "adminKey": "…" }
+/// }
+/// ```
+public struct GatewayConfiguration: Sendable, Codable, Equatable {
+    /// Where the gateway listens.
+    public var listen: ListenConfiguration
+    /// The inference replicas and the models each serves.
+    public var replicas: [ReplicaConfiguration]
+    /// The routing strategy and its parameters.
+    public var routing: RoutingConfiguration
+    /// Admission caps and the request size limit.
+    public var admission: AdmissionConfiguration
+    /// Upstream timeouts, retries and connection pool.
+    public var upstream: UpstreamConfiguration
+    /// Client and admin keys.
+    public var auth: AuthConfiguration
+    /// Active health checks, passive ejection and slow start.
+    public var health: HealthConfiguration
+    /// Graceful shutdown.
+    public var shutdown: ShutdownConfiguration
+
+    /// Creates a configuration; every part has its documented default.
+    public init(
+        listen: ListenConfiguration = .init(), replicas: [ReplicaConfiguration] = [],
+        routing: RoutingConfiguration = .init(), admission: AdmissionConfiguration = .init(),
+        upstream: UpstreamConfiguration = .init(), auth: AuthConfiguration = .init(),
+        health: HealthConfiguration = .init(), shutdown: ShutdownConfiguration = .init()
+    ) {
+        self.listen = listen
+        self.replicas = replicas
+        self.routing = routing
+        self.admission = admission
+        self.upstream = upstream
+        self.auth = auth
+        self.health = health
+        self.shutdown = shutdown
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case listen, replicas, routing, admission, upstream, auth, health, shutdown
+    }
+
+    /// Decodes a configuration; missing parts take their defaults, unknown fields are an error.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        listen = try c.decodeIfPresent(ListenConfiguration.self, forKey: .listen) ?? .init()
+        replicas = try c.decodeIfPresent([ReplicaConfiguration].self, forKey: .replicas) ?? []
+        routing = try c.decodeIfPresent(RoutingConfiguration.self, forKey: .routing) ?? .init()
+        admission = try c.decodeIfPresent(AdmissionConfiguration.self, forKey: .admission) ?? .init()
+        upstream = try c.decodeIfPresent(UpstreamConfiguration.self, forKey: .upstream) ?? .init()
+        auth = try c.decodeIfPresent(AuthConfiguration.self, forKey: .auth) ?? .init()
+        health = try c.decodeIfPresent(HealthConfiguration.self, forKey: .health) ?? .init()
+        shutdown = try c.decodeIfPresent(ShutdownConfiguration.self, forKey: .shutdown) ?? .init()
+    }
+
+    /// Every model some replica serves, sorted.
+    public var models: [String] { Set(replicas.flatMap(\.models)).sorted() }
+}
+
+/// Where the gateway listens.
+public struct ListenConfiguration: Sendable, Codable, Equatable {
+    /// The address to bind. Default `127.0.0.1`; `0.0.0.0` for every interface.
+    public var host: String = "127.0.0.1"
+    /// The port; 0 picks a free one. Default 8080.
+    public var port: Int = 8080
+    /// The listen backlog. Default 2048 (Hummingbird's 256 is small for bursts of streams).
+    public var backlog: Int = 2048
+    /// Seconds after which an idle client connection is closed. Default 120.
+    public var idleTimeoutSeconds: Double = 120
+
+    /// Creates the default listen settings.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case host, port, backlog, idleTimeoutSeconds }
+
+    /// Decodes; missing fields take their defaults.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        host = try c.decodeIfPresent(String.self, forKey: .host) ?? host
+        port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
+        backlog = try c.decodeIfPresent(Int.self, forKey: .backlog) ?? backlog
+        idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? idleTimeoutSeconds
+    }
+}
+
+/// One inference replica: where it is, what it serves, its relative capacity and its credentials.
+public struct ReplicaConfiguration: Sendable, Codable, Equatable {
+    /// The replica's stable name; default `host:port` of ``url``. Gateways that name replicas alike place
+    /// prefixes alike, with no coordination.
+    public var id: String?
+    /// The engine's base URL, `http://host:port` (a trailing `/v1` is accepted and dropped).
+    public var url: String
+    /// The model names it serves, as clients send them in `model`.
+    public var models: [String]
+    /// Relative capacity, 1...1000. Default 1.
+    public var weight: Int = 1
+    /// Sent upstream as `Authorization: Bearer <apiKey>` (vLLM's `--api-key`); the client's header is never
+    /// forwarded.
+    public var apiKey: String?
+
+    /// Describes a replica.
+    public init(id: String? = nil, url: String, models: [String], weight: Int = 1, apiKey: String? = nil) {
+        self.id = id
+        self.url = url
+        self.models = models
+        self.weight = weight
+        self.apiKey = apiKey
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case id, url, models, weight, apiKey }
+
+    /// Decodes; `url` and `models` are required.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decodeIfPresent(String.self, forKey: .id)
+        url = try c.decode(String.self, forKey: .url)
+        models = try c.decode([String].self, forKey: .models)
+        weight = try c.decodeIfPresent(Int.self, forKey: .weight) ?? 1
+        apiKey = try c.decodeIfPresent(String.self, forKey: .apiKey)
+    }
+}
+
+/// The routing strategy and its parameters.
+public struct RoutingConfiguration: Sendable, Codable, Equatable {
+    /// The strategy. Default ``RoutingStrategyName/prefixAffinity`` (the library's recommendation).
+    public var strategy: RoutingStrategyName = .prefixAffinity
+    /// Tokens per hashed block (vLLM's default 16). Text is hashed in chunks of 4 × blockSize bytes.
+    public var blockSize: Int = 16
+    /// The bounded-load factor c, 1.001...100. Default 1.25.
+    public var loadFactor: Double = 1.25
+    /// The capacity floor of the bounded load (requests a replica may hold however idle the fleet). Default 8.
+    public var minimumCapacity: Int = 8
+    /// Ring points per unit of weight. Default 160.
+    public var virtualNodesPerWeight: Int = 160
+    /// How many leading tokens the prefix-affinity ring key covers. Default 2048.
+    public var keyDepthTokens: Int = 2_048
+    /// Blocks the cache-aware index records per replica. Default 26,000.
+    public var cacheBlocksPerReplica: Int = 26_000
+    /// A request header carrying a session key, used when the body has no `prompt_cache_key`. Default
+    /// `x-session-id`.
+    public var sessionHeader: String = "x-session-id"
+
+    /// Creates the default routing settings.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case strategy, blockSize, loadFactor, minimumCapacity, virtualNodesPerWeight, keyDepthTokens
+        case cacheBlocksPerReplica, sessionHeader
+    }
+
+    /// Decodes; missing fields take their defaults.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        strategy = try c.decodeIfPresent(RoutingStrategyName.self, forKey: .strategy) ?? strategy
+        blockSize = try c.decodeIfPresent(Int.self, forKey: .blockSize) ?? blockSize
+        loadFactor = try c.decodeIfPresent(Double.self, forKey: .loadFactor) ?? loadFactor
+        minimumCapacity = try c.decodeIfPresent(Int.self, forKey: .minimumCapacity) ?? minimumCapacity
+        virtualNodesPerWeight =
+            try c.decodeIfPresent(Int.self, forKey: .virtualNodesPerWeight) ?? virtualNodesPerWeight
+        keyDepthTokens = try c.decodeIfPresent(Int.self, forKey: .keyDepthTokens) ?? keyDepthTokens
+        cacheBlocksPerReplica =
+            try c.decodeIfPresent(Int.self, forKey: .cacheBlocksPerReplica) ?? cacheBlocksPerReplica
+        sessionHeader = try c.decodeIfPresent(String.self, forKey: .sessionHeader) ?? sessionHeader
+    }
+}
+
+/// The routing strategies a gateway can be configured with, by their configuration names.
+public enum RoutingStrategyName: String, Sendable, Codable, CaseIterable {
+    /// `PrefixAffinity<LeastOutstanding>`: prefix affinity on the bounded-load ring (the default).
+    case prefixAffinity = "prefix-affinity"
+    /// `CacheAware<LeastOutstanding>`: an approximate per-replica prefix index, scored with load.
+    case cacheAware = "cache-aware"
+    /// `Sticky<PrefixAffinity<LeastOutstanding>>`: session keys on the ring, then prefix affinity.
+    case sticky
+    /// `LeastOutstanding`.
+    case leastOutstanding = "least-outstanding"
+    /// `PowerOfTwoChoices`.
+    case powerOfTwo = "power-of-two"
+    /// `RoundRobin`.
+    case roundRobin = "round-robin"
+    /// `RandomChoice`.
+    case random
+}
+
+/// Admission caps and the request size limit.
+public struct AdmissionConfiguration: Sendable, Codable, Equatable {
+    /// Requests in flight through the gateway at once; over it: 429. Default 4096.
+    public var maxInFlight: Int = 4_096
+    /// Requests in flight on one replica at once (e.g. 2 × vLLM `--max-num-seqs`); all full: 429. Default 256.
+    public var perReplicaCap: Int = 256
+    /// The largest request body in bytes; larger: 413. Default 8 MiB (a 128k-token prompt as JSON).
+    public var maxBodyBytes: Int = 8 << 20
+    /// The upper bound of the jittered `Retry-After` in seconds, 1...60. Default 8.
+    public var retryAfterSeconds: Double = 8
+
+    /// Creates the default admission settings.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case maxInFlight, perReplicaCap, maxBodyBytes, retryAfterSeconds }
+
+    /// Decodes; missing fields take their defaults.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        maxInFlight = try c.decodeIfPresent(Int.self, forKey: .maxInFlight) ?? maxInFlight
+        perReplicaCap = try c.decodeIfPresent(Int.self, forKey: .perReplicaCap) ?? perReplicaCap
+        maxBodyBytes = try c.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? maxBodyBytes
+        retryAfterSeconds = try c.decodeIfPresent(Double.self, forKey: .retryAfterSeconds) ?? retryAfterSeconds
+    }
+}
+
+/// Upstream timeouts, retries and connection pool.
+public struct UpstreamConfiguration: Sendable, Codable, Equatable {
+    /// TCP connect timeout in seconds. Default 3.
+    public var connectTimeoutSeconds: Double = 3
+    /// The longest silence between two reads of an upstream response, in seconds; it must exceed the worst
+    /// time to first token under load (queue + prefill). Default 600.
+    public var readTimeoutSeconds: Double = 600
+    /// For streamed requests, the longest wait for the response head (connect + pool + engine accept), in
+    /// seconds. Default 60.
+    public var streamHeadTimeoutSeconds: Double = 60
+    /// For non-streamed requests, the longest wait for the whole response, in seconds. Default 600.
+    public var requestTimeoutSeconds: Double = 600
+    /// Other replicas tried after a connection failure before the first byte. Default 2.
+    public var retries: Int = 2
+    /// The largest non-streamed upstream response in bytes. Default 32 MiB.
+    public var maxResponseBytes: Int = 32 << 20
+
+    /// Creates the default upstream settings.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case connectTimeoutSeconds, readTimeoutSeconds, streamHeadTimeoutSeconds, requestTimeoutSeconds, retries
+        case maxResponseBytes
+    }
+
+    /// Decodes; missing fields take their defaults.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        connectTimeoutSeconds =
+            try c.decodeIfPresent(Double.self, forKey: .connectTimeoutSeconds) ?? connectTimeoutSeconds
+        readTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .readTimeoutSeconds) ?? readTimeoutSeconds
+        streamHeadTimeoutSeconds =
+            try c.decodeIfPresent(Double.self, forKey: .streamHeadTimeoutSeconds) ?? streamHeadTimeoutSeconds
+        requestTimeoutSeconds =
+            try c.decodeIfPresent(Double.self, forKey: .requestTimeoutSeconds) ?? requestTimeoutSeconds
+        retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? retries
+        maxResponseBytes = try c.decodeIfPresent(Int.self, forKey: .maxResponseBytes) ?? maxResponseBytes
+    }
+}
+
+/// Client and admin keys.
+public struct AuthConfiguration: Sendable, Codable, Equatable {
+    /// Keys clients send as `Authorization: Bearer <key>`. Empty: the API is open (a warning at startup).
+    public var apiKeys: [String] = []
+    /// The key of the admin endpoints (`/admin/…`). Absent: the admin endpoints answer 403.
+    public var adminKey: String?
+
+    /// Creates auth settings.
+    public init(apiKeys: [String] = [], adminKey: String? = nil) {
+        self.apiKeys = apiKeys
+        self.adminKey = adminKey
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case apiKeys, adminKey }
+
+    /// Decodes; missing fields take their defaults.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        apiKeys = try c.decodeIfPresent([String].self, forKey: .apiKeys) ?? []
+        adminKey = try c.decodeIfPresent(String.self, forKey: .adminKey)
+    }
+}
+
+/// Active health checks, passive ejection and slow start.
+public struct HealthConfiguration: Sendable, Codable, Equatable {
+    /// Whether the gateway polls each replica's health endpoint. Default true.
+    public var activeChecks: Bool = true
+    /// The replica's health path. Default `/health` (vLLM, SGLang).
+    public var path: String = "/health"
+    /// Seconds between checks. Default 5.
+    public var intervalSeconds: Double = 5
+    /// Seconds a check may take. Default 2.
+    public var timeoutSeconds: Double = 2
+    /// Consecutive failed checks that mark a replica down. Default 3.
+    public var unhealthyThreshold: Int = 3
+    /// Consecutive passed checks that mark it up again. Default 2.
+    public var healthyThreshold: Int = 2
+    /// Consecutive request failures (connect errors, timeouts, 502/503/504) that eject a replica; 0 turns
+    /// passive ejection off. Default 5.
+    public var passiveFailureThreshold: Int = 5
+    /// Seconds an ejected replica stays out before it is tried again. Default 30.
+    public var ejectionSeconds: Double = 30
+    /// The largest share of the fleet, in percent, that passive ejection may take out at once. Default 50.
+    public var maxEjectedPercent: Int = 50
+    /// Seconds over which a replica that joins or comes back ramps its cap from 1 to the per-replica cap;
+    /// 0 turns slow start off. Default 30.
+    public var slowStartSeconds: Double = 30
+
+    /// Creates the default health settings.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case activeChecks, path, intervalSeconds, timeoutSeconds, unhealthyThreshold, healthyThreshold
+        case passiveFailureThreshold, ejectionSeconds, maxEjectedPercent, slowStartSeconds
+    }
+
+    /// Decodes; missing fields take their defaults.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        activeChecks = try c.decodeIfPresent(Bool.self, forKey: .activeChecks) ?? activeChecks
+        path = try c.decodeIfPresent(String.self, forKey: .path) ?? path
+        intervalSeconds = try c.decodeIfPresent(Double.self, forKey: .intervalSeconds) ?? intervalSeconds
+        timeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .timeoutSeconds) ?? timeoutSeconds
+        unhealthyThreshold = try c.decodeIfPresent(Int.self, forKey: .unhealthyThreshold) ?? unhealthyThreshold
+        healthyThreshold = try c.decodeIfPresent(Int.self, forKey: .healthyThreshold) ?? healthyThreshold
+        passiveFailureThreshold =
+            try c.decodeIfPresent(Int.self, forKey: .passiveFailureThreshold) ?? passiveFailureThreshold
+        ejectionSeconds = try c.decodeIfPresent(Double.self, forKey: .ejectionSeconds) ?? ejectionSeconds
+        maxEjectedPercent = try c.decodeIfPresent(Int.self, forKey: .maxEjectedPercent) ?? maxEjectedPercent
+        slowStartSeconds = try c.decodeIfPresent(Double.self, forKey: .slowStartSeconds) ?? slowStartSeconds
+    }
+}
+
+/// Graceful shutdown.
+public struct ShutdownConfiguration: Sendable, Codable, Equatable {
+    /// Seconds in-flight streams may take to finish after SIGTERM before they are cancelled. Default 120.
+    public var gracePeriodSeconds: Double = 120
+
+    /// Creates the default shutdown settings.
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case gracePeriodSeconds }
+
+    /// Decodes; missing fields take their defaults.
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        gracePeriodSeconds = try c.decodeIfPresent(Double.self, forKey: .gracePeriodSeconds) ?? gracePeriodSeconds
+    }
+}

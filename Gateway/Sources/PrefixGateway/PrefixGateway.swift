@@ -1,2 +1,0 @@
-/// The gateway library.
-public enum PrefixGatewayInfo { public static let name = "prefix-gateway" }

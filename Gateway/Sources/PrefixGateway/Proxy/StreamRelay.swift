@@ -1,0 +1,84 @@
+import AsyncHTTPClient
+import Hummingbird
+import Logging
+import NIOCore
+import PrefixRouter
+
+/// Relays a streamed upstream body to the client, chunk by chunk, with backpressure both ways: the upstream
+/// body is read only when the previous chunk was written, so a slow client slows the upstream read instead
+/// of growing a buffer.
+///
+/// It owns the request's lease and admission slot for the stream's whole life and releases them on every
+/// way out: the normal end, the client hanging up (which also cancels the upstream request), an upstream
+/// failure, a timeout; and if the body is never written at all, the handle's and the ticket's `deinit`.
+struct StreamRelay: Sendable {
+    let exchange: Exchange
+    let upstream: Exchange.Upstream
+
+    /// How the relay ended.
+    private enum Outcome: Sendable {
+        case completed
+        case clientGone
+        case upstreamFailed(UpstreamFailure, String)
+    }
+
+    func run(inbound: RequestBody, writer: inout any ResponseBodyWriter) async throws {
+        let lease = upstream.lease
+        defer { lease.release() }
+        let outcome: Outcome
+        do {
+            outcome = try await inbound.consumeWithCancellationOnInboundClose { _ in
+                await relay(into: &writer)
+            }
+        } catch {
+            outcome = .clientGone  // the inbound side closed: the operation was cancelled
+        }
+        switch outcome {
+        case .completed:
+            lease.release()
+            exchange.finish(status: 200, replica: upstream.replica)
+            try await writer.finish(nil)
+        case .clientGone:
+            lease.release()
+            exchange.finish(status: 499, replica: upstream.replica, note: "client closed the connection")
+            throw CancellationError()
+        case .upstreamFailed(let failure, let description):
+            lease.release()
+            exchange.core.metrics.upstreamError(replica: upstream.replica, kind: "stream_\(failure.rawValue)")
+            if failure.countsAgainstReplica { exchange.core.health.requestFailed(upstream.replica) }
+            exchange.logger.warning(
+                "upstream failed mid-stream",
+                metadata: ["replica": "\(upstream.replica)", "failure": "\(failure.rawValue)", "error": "\(description)"])
+            exchange.finish(status: 200, replica: upstream.replica, note: "upstream failed mid-stream")
+            // OpenAI's clients raise on an SSE event carrying "error"; then the stream closes cleanly.
+            try await writer.write(APIError.streamInterrupted.serverSentEvent)
+            try await writer.finish(nil)
+        }
+    }
+
+    private func relay(into writer: inout any ResponseBodyWriter) async -> Outcome {
+        var first = true
+        var iterator = upstream.response.body.makeAsyncIterator()
+        while true {
+            let chunk: ByteBuffer?
+            do {
+                chunk = try await iterator.next()
+            } catch {
+                guard let failure = UpstreamFailure.classify(error) else { return .clientGone }
+                return .upstreamFailed(failure, "\(error)")
+            }
+            guard let chunk else { return .completed }
+            if first {
+                first = false
+                upstream.lease.reportFirstToken()
+                exchange.core.metrics.timeToFirstByte(
+                    ContinuousClock.now - exchange.start, endpoint: exchange.endpoint.label, model: exchange.model)
+            }
+            do {
+                try await writer.write(chunk)
+            } catch {
+                return .clientGone
+            }
+        }
+    }
+}
