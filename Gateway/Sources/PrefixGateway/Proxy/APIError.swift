@@ -35,7 +35,9 @@ struct APIError: Sendable {
     /// The JSON body.
     var json: String {
         let envelope = Envelope(error: .init(message: message, type: type, param: param, code: code))
-        guard let data = try? JSONEncoder().encode(envelope), let text = String(data: data, encoding: .utf8) else {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(envelope), let text = String(data: data, encoding: .utf8) else {
             return #"{"error":{"message":"internal error","type":"server_error","param":null,"code":null}}"#
         }
         return text

@@ -1,2 +1,0 @@
-import PrefixGateway
-print("prefix-gateway")
