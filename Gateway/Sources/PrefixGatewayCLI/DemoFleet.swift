@@ -49,7 +49,7 @@ enum DemoFleet {
 
                     Ctrl-C stops it.
                     """)
-                fflush(stdout)
+                fflush(nil)  // stdout is a pipe under scripts and CI: flush the banner now
             }
         } catch {
             for engine in engines { await engine.stop() }
