@@ -86,7 +86,8 @@ struct CompletionProxy: Sendable {
             }
         } catch {
             exchange.finish(status: 499, replica: nil, note: "client closed the connection")
-            return Response(status: .init(code: 499, reasonPhrase: "Client Closed Request"))
+            return Response(
+                status: .init(code: 499, reasonPhrase: "Client Closed Request"), headers: [.connection: "close"])
         }
     }
 }
@@ -118,10 +119,14 @@ struct Exchange: Sendable {
     func send() async -> Result<Upstream, Refusal> {
         var excluded = exclusions
         var retriesLeft = core.configuration.upstream.retries
+        var lastFailure: UpstreamFailure?
         let headTimeout = stream
             ? core.configuration.upstream.streamHeadTimeoutSeconds : core.configuration.upstream.requestTimeoutSeconds
         while true {
             guard let decision = core.router.route(routing, excluding: excluded) else {
+                if let lastFailure {  // every replica tried failed: report that, not a capacity problem
+                    return .failure(.answer(lastFailure == .timeout ? .upstreamTimeout : .upstreamFailed, retryHeaders: false))
+                }
                 return .failure(refusal(excluded: excluded))
             }
             core.metrics.decision(decision.reason)
@@ -150,6 +155,7 @@ struct Exchange: Sendable {
                 logger.warning(
                     "upstream request failed",
                     metadata: ["replica": "\(replica.id)", "failure": "\(failure.rawValue)", "error": "\(error)"])
+                lastFailure = failure
                 if failure.isRetryable && retriesLeft > 0 {
                     retriesLeft -= 1
                     excluded.append(replica.id)
@@ -219,8 +225,12 @@ struct Exchange: Sendable {
     }
 
     /// The headers relayed from the upstream answer, plus the request id.
+    ///
+    /// `Connection: close`: the inbound-close watcher that cancels the upstream request on a client hang-up
+    /// ends the inbound stream, so Hummingbird closes the connection after the response; saying so keeps
+    /// clients from sending their next request on a connection about to close.
     private func responseHeaders(_ upstream: HTTPHeaders, streaming: Bool) -> HTTPFields {
-        var headers: HTTPFields = [.requestID: requestID]
+        var headers: HTTPFields = [.requestID: requestID, .connection: "close"]
         headers[.contentType] = upstream.first(name: "content-type") ?? (streaming ? "text/event-stream" : "application/json")
         if streaming {
             headers[.cacheControl] = "no-cache"

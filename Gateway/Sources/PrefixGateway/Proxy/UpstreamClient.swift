@@ -63,6 +63,7 @@ enum UpstreamFailure: String, Sendable {
     static func classify(_ error: any Error) -> UpstreamFailure? {
         if error is CancellationError { return nil }
         if error is NIOConnectionError { return .connect }
+        if error is HTTPParserError { return .closed }  // e.g. the connection closed mid-body
         if let error = error as? HTTPClientError {
             switch error {
             case .cancelled: return nil

@@ -1,3 +1,0 @@
-import Testing
-@testable import PrefixGateway
-@Test func placeholder() { #expect(PrefixGatewayInfo.name == "prefix-gateway") }
