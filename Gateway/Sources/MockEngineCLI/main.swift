@@ -1,2 +1,0 @@
-import MockEngine
-print(MockEngineInfo.name)

@@ -1,3 +1,0 @@
-import Testing
-@testable import MockEngine
-@Test func placeholder() { #expect(MockEngineInfo.name == "mock-engine") }
