@@ -61,7 +61,7 @@ struct CappedStrategy<Base: RoutingStrategy>: RoutingStrategy {
             return cap
         }
         let fraction = max(0, elapsed / slowStart)
-        return max(1, min(cap, Int((Double(cap) * fraction).rounded(.up))))
+        return max(1, min(cap, Int((Double(cap) * fraction).rounded(.down))))
     }
 
     mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {

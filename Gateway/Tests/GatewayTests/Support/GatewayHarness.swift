@@ -135,6 +135,7 @@ func withGateway(
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.httpVersion = .http1Only
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        clientConfiguration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
         let harness = GatewayHarness(
             gateway: gateway, port: port, engines: engines, client: client, model: engine.models.first ?? testModel)
