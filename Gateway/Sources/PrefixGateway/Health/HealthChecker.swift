@@ -11,6 +11,7 @@ import ServiceLifecycle
 /// ejections expire when their time is up.
 struct HealthChecker: Service {
     let core: GatewayCore
+    let client: HTTPClient
 
     func run() async throws {
         let settings = core.configuration.health
@@ -42,7 +43,7 @@ struct HealthChecker: Service {
         request.method = .GET
         if let authorization = endpoint.authorization { request.headers.add(name: "authorization", value: authorization) }
         do {
-            let response = try await core.client.execute(
+            let response = try await client.execute(
                 request, timeout: .milliseconds(Int64(settings.timeoutSeconds * 1_000)))
             _ = try await response.body.collect(upTo: 64 * 1_024)
             return response.status.code == 200

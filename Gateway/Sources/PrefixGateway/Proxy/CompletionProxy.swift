@@ -11,6 +11,7 @@ import PrefixRouter
 /// admission slot and the replica's lease for exactly as long as the upstream response lasts.
 struct CompletionProxy: Sendable {
     let core: GatewayCore
+    let client: HTTPClient
 
     /// Handles one request. Never throws: every failure is an answer in OpenAI's error shape.
     func handle(_ request: Request, context: some RequestContext, endpoint: CompletionEndpoint) async -> Response {
@@ -72,7 +73,7 @@ struct CompletionProxy: Sendable {
         logger[metadataKey: "model"] = .string(model)
 
         let exchange = Exchange(
-            core: core, endpoint: endpoint, model: model, stream: parsed.stream, body: body, routing: routing,
+            core: core, client: client, endpoint: endpoint, model: model, stream: parsed.stream, body: body, routing: routing,
             exclusions: exclusions, directory: runtime.directory, requestID: requestID, start: start, logger: logger,
             ticket: ticket)
         if parsed.stream {
@@ -95,6 +96,7 @@ struct CompletionProxy: Sendable {
 /// One admitted, routable request on its way upstream.
 struct Exchange: Sendable {
     let core: GatewayCore
+    let client: HTTPClient
     let endpoint: CompletionEndpoint
     let model: String
     let stream: Bool
@@ -138,7 +140,7 @@ struct Exchange: Sendable {
             }
             do {
                 let response = try await UpstreamClient.executeInChild(
-                    core.client, upstreamRequest(to: replica), timeout: .milliseconds(Int64(headTimeout * 1_000)))
+                    client, upstreamRequest(to: replica), timeout: .milliseconds(Int64(headTimeout * 1_000)))
                 let code = Int(response.status.code)
                 if code == 502 || code == 503 || code == 504 {
                     core.health.requestFailed(replica.id)

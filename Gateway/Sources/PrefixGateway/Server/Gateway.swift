@@ -56,7 +56,8 @@ public final class Gateway: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let configuration = core.configuration
-        let routes = GatewayRoutes.build(core: core) { [self] in try await self.reloadFromFile() }
+        let client = UpstreamClient.make(configuration)
+        let routes = GatewayRoutes.build(core: core, client: client) { [self] in try await self.reloadFromFile() }
         let app = Application(
             router: routes,
             server: .http1(
@@ -66,7 +67,9 @@ public final class Gateway: Sendable {
                 serverName: nil, backlog: configuration.listen.backlog, reuseAddress: true),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: core.logger)
-        var services: [any Service] = [UpstreamClientService(client: core.client), HealthChecker(core: core)]
+        var services: [any Service] = [
+            UpstreamClientService(client: client), HealthChecker(core: core, client: client),
+        ]
         if configurationPath != nil, gracefulShutdownSignals.contains(.sigterm) {
             services.append(HangupReloader(reload: { [self] in try await self.reloadFromFile() }, logger: core.logger))
         }

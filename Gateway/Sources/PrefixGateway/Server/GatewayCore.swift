@@ -1,18 +1,17 @@
-import AsyncHTTPClient
 import Logging
 import NIOConcurrencyHelpers
 import PrefixRouter
 import Synchronization
 
 /// Everything a request needs, shared by the handlers and the background services: the router, the
-/// reloadable runtime state, the admission gate, the upstream client, metrics and health.
+/// reloadable runtime state, the admission gate, metrics and health. (The upstream client is created by
+/// `Gateway.run`, whose service group shuts it down: a gateway that never runs owns no client.)
 final class GatewayCore: Sendable {
     /// The fixed part of the configuration (admission, timeouts, health settings); a reload changes only
     /// what ``GatewayRuntime`` holds and the router's membership.
     let configuration: GatewayConfiguration
     let router: any PrefixRouter.Router & FleetControl
     let gate: AdmissionGate
-    let client: HTTPClient
     let metrics: GatewayMetrics
     let health: ReplicaHealthBook
     let logger: Logger
@@ -29,7 +28,6 @@ final class GatewayCore: Sendable {
         self.configuration = configuration
         self.router = router
         self.gate = AdmissionGate(limit: configuration.admission.maxInFlight)
-        self.client = UpstreamClient.make(configuration)
         self.metrics = metrics
         self.health = ReplicaHealthBook(router: router, settings: configuration.health, metrics: metrics, logger: logger)
         self.logger = logger

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -13,7 +14,9 @@ import PrefixRouter
 /// - `/admin/…` (admin key): `GET fleet`, `POST replicas/{id}/drain|undrain`, `PUT replicas/{id}/weight`,
 ///   `POST reload`.
 enum GatewayRoutes {
-    static func build(core: GatewayCore, reload: @escaping @Sendable () async throws -> Void)
+    static func build(
+        core: GatewayCore, client: HTTPClient, reload: @escaping @Sendable () async throws -> Void
+    )
         -> Hummingbird.Router<BasicRequestContext>
     {
         let router = Hummingbird.Router(context: BasicRequestContext.self)
@@ -24,7 +27,7 @@ enum GatewayRoutes {
                 "/admin/replicas/:id/drain": [.post], "/admin/replicas/:id/undrain": [.post],
                 "/admin/replicas/:id/weight": [.put, .post],
             ]))
-        let proxy = CompletionProxy(core: core)
+        let proxy = CompletionProxy(core: core, client: client)
         router.post("v1/chat/completions") { request, context in
             await proxy.handle(request, context: context, endpoint: .chatCompletions)
         }
