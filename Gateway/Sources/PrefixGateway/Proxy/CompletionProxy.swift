@@ -56,6 +56,10 @@ struct CompletionProxy: Sendable {
             return reject(.invalidRequest("The request body could not be read.", param: nil))
         }
 
+        // The watcher that cancels the upstream request on a hang-up needs the request's original body
+        // stream, not the collected bytes: keep the former only, so a long stream does not hold its prompt.
+        request.body = RequestBody(buffer: ByteBuffer())
+
         let parsed: CompletionRequest
         do {
             parsed = try CompletionRequest.decode(body.readableBytesView, endpoint: endpoint)
@@ -72,10 +76,12 @@ struct CompletionProxy: Sendable {
         let model = parsed.model  // configured: safe as a label
         logger[metadataKey: "model"] = .string(model)
 
+        let record = RequestRecord(
+            core: core, endpoint: endpoint, model: model, stream: parsed.stream, requestID: requestID, start: start,
+            logger: logger, ticket: ticket)
         let exchange = Exchange(
-            core: core, client: client, endpoint: endpoint, model: model, stream: parsed.stream, body: body, routing: routing,
-            exclusions: exclusions, directory: runtime.directory, requestID: requestID, start: start, logger: logger,
-            ticket: ticket)
+            record: record, client: client, body: body, routing: routing, exclusions: exclusions,
+            directory: runtime.directory)
         if parsed.stream {
             return await exchange.stream(inbound: request.body)
         }
@@ -93,21 +99,26 @@ struct CompletionProxy: Sendable {
     }
 }
 
-/// One admitted, routable request on its way upstream.
+/// One admitted, routable request on its way upstream: what sending it needs (the body, the routing key),
+/// none of which the streamed response keeps (it keeps only the ``RequestRecord``).
 struct Exchange: Sendable {
-    let core: GatewayCore
+    let record: RequestRecord
     let client: HTTPClient
-    let endpoint: CompletionEndpoint
-    let model: String
-    let stream: Bool
     let body: ByteBuffer
     let routing: RoutingRequest
     let exclusions: [ReplicaID]
     let directory: ReplicaDirectory
-    let requestID: String
-    let start: ContinuousClock.Instant
-    let logger: Logger
-    let ticket: AdmissionTicket
+
+    var core: GatewayCore { record.core }
+    var endpoint: CompletionEndpoint { record.endpoint }
+    var model: String { record.model }
+    var stream: Bool { record.stream }
+    var requestID: String { record.requestID }
+    var logger: Logger { record.logger }
+
+    func finish(status: Int, replica: ReplicaID?, note: String = "") {
+        record.finish(status: status, replica: replica, note: note)
+    }
 
     /// An upstream answer with the lease that must live as long as it.
     struct Upstream: Sendable {
@@ -211,21 +222,6 @@ struct Exchange: Sendable {
         }
     }
 
-    /// Records the request's end: metrics, the access log line, and the admission slot.
-    func finish(status: Int, replica: ReplicaID?, note: String = "") {
-        guard ticket.release() else { return }  // already finished
-        let elapsed = ContinuousClock.now - start
-        core.metrics.request(endpoint: endpoint.label, model: model, status: status)
-        core.metrics.requestDuration(elapsed, endpoint: endpoint.label, model: model)
-        var metadata: Logger.Metadata = [
-            "status": "\(status)", "endpoint": "\(endpoint.label)", "stream": "\(stream)",
-            "duration_ms": "\(elapsed.nanoseconds / 1_000_000)",
-        ]
-        if let replica { metadata["replica"] = "\(replica)" }
-        if !note.isEmpty { metadata["note"] = "\(note)" }
-        logger.info("request finished", metadata: metadata)
-    }
-
     /// The headers relayed from the upstream answer, plus the request id.
     ///
     /// `Connection: close`: the inbound-close watcher that cancels the upstream request on a client hang-up
@@ -288,7 +284,7 @@ struct Exchange: Sendable {
                 status: .init(code: status), headers: responseHeaders(upstream.response.headers, streaming: false),
                 body: ResponseBody(byteBuffer: bytes))
         }
-        let relay = StreamRelay(exchange: self, upstream: upstream)
+        let relay = StreamRelay(record: record, upstream: upstream)
         return Response(
             status: .ok, headers: responseHeaders(upstream.response.headers, streaming: true),
             body: ResponseBody { writer in try await relay.run(inbound: inbound, writer: &writer) })

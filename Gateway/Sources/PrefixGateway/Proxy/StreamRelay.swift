@@ -12,7 +12,7 @@ import PrefixRouter
 /// way out: the normal end, the client hanging up (which also cancels the upstream request), an upstream
 /// failure, a timeout; and if the body is never written at all, the handle's and the ticket's `deinit`.
 struct StreamRelay: Sendable {
-    let exchange: Exchange
+    let record: RequestRecord
     let upstream: Exchange.Upstream
 
     /// How the relay ended.
@@ -36,20 +36,20 @@ struct StreamRelay: Sendable {
         switch outcome {
         case .completed:
             lease.release()
-            exchange.finish(status: 200, replica: upstream.replica)
+            record.finish(status: 200, replica: upstream.replica)
             try await writer.finish(nil)
         case .clientGone:
             lease.release()
-            exchange.finish(status: 499, replica: upstream.replica, note: "client closed the connection")
+            record.finish(status: 499, replica: upstream.replica, note: "client closed the connection")
             throw CancellationError()
         case .upstreamFailed(let failure, let description):
             lease.release()
-            exchange.core.metrics.upstreamError(replica: upstream.replica, kind: "stream_\(failure.rawValue)")
-            if failure.countsAgainstReplica { exchange.core.health.requestFailed(upstream.replica) }
-            exchange.logger.warning(
+            record.core.metrics.upstreamError(replica: upstream.replica, kind: "stream_\(failure.rawValue)")
+            if failure.countsAgainstReplica { record.core.health.requestFailed(upstream.replica) }
+            record.logger.warning(
                 "upstream failed mid-stream",
                 metadata: ["replica": "\(upstream.replica)", "failure": "\(failure.rawValue)", "error": "\(description)"])
-            exchange.finish(status: 200, replica: upstream.replica, note: "upstream failed mid-stream")
+            record.finish(status: 200, replica: upstream.replica, note: "upstream failed mid-stream")
             // OpenAI's clients raise on an SSE event carrying "error"; then the stream closes cleanly.
             try await writer.write(APIError.streamInterrupted.serverSentEvent)
             try await writer.finish(nil)
@@ -71,8 +71,8 @@ struct StreamRelay: Sendable {
             if first {
                 first = false
                 upstream.lease.reportFirstToken()
-                exchange.core.metrics.timeToFirstByte(
-                    ContinuousClock.now - exchange.start, endpoint: exchange.endpoint.label, model: exchange.model)
+                record.core.metrics.timeToFirstByte(
+                    ContinuousClock.now - record.start, endpoint: record.endpoint.label, model: record.model)
             }
             do {
                 try await writer.write(chunk)
