@@ -180,4 +180,43 @@ struct RequestPathTests {
             try await harness.expectIdle()
         }
     }
+
+    @Test("an upstream that stalls past the read timeout ends the stream with an SSE error event")
+    func upstreamStalls() async throws {
+        let stalling = MockEngineConfiguration(
+            models: [testModel], decodeTokensPerSecond: 1_000, faults: MockEngineFaults(stallAfterTokens: 2))
+        try await withGateway(engines: 1, engine: stalling, configure: { $0.upstream.readTimeoutSeconds = 0.3 }) { harness in
+            let reply = try await harness.post("/v1/chat/completions", body: harness.chat([("user", "hi")], maxTokens: 20))
+            #expect(reply.status == 200)
+            #expect(reply.body.contains("tok1"))
+            let last = reply.body.split(separator: "\n\n").last.map(String.init) ?? ""
+            #expect(last.hasPrefix(#"data: {"error":"#), "last event: \(last)")
+            try await harness.expectIdle()
+            try await harness.eventually("the engine saw the upstream request end") {
+                harness.engines[0].stats.running == 0
+            }
+        }
+    }
+
+    @Test("prompt_cache_key and the session header pin requests with the sticky strategy")
+    func sessionKeys() async throws {
+        try await withGateway(engines: 4, configure: { $0.routing.strategy = .sticky }) { harness in
+            for index in 0..<8 {
+                let body = harness.chat([("user", "unrelated prompt number \(index)")], stream: false, maxTokens: 1)
+                    .replacingOccurrences(of: #""stream":false"#, with: #""stream":false,"prompt_cache_key":"session-42""#)
+                #expect(try await harness.post("/v1/chat/completions", body: body).status == 200)
+            }
+            #expect(harness.requestsPerEngine.max() == 8, "\(harness.requestsPerEngine)")
+            let before = harness.requestsPerEngine
+            for index in 0..<8 {
+                let body = harness.chat([("user", "another prompt \(index)")], stream: false, maxTokens: 1)
+                let reply = try await harness.post("/v1/chat/completions", body: body, headers: [("x-session-id", "s-7")])
+                #expect(reply.status == 200)
+            }
+            let added = zip(harness.requestsPerEngine, before).map { $0 - $1 }
+            #expect(added.max() == 8, "the session header pins too: \(added)")
+            #expect(harness.requestsPerEngine.reduce(0, +) == 16)
+            try await harness.expectIdle()
+        }
+    }
 }

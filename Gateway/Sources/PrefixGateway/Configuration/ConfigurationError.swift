@@ -15,6 +15,7 @@ public struct GatewayConfigurationError: Error, Sendable, CustomStringConvertibl
         self.message = message
     }
 
+    /// `source: field: message`.
     public var description: String {
         field.isEmpty ? "\(source): \(message)" : "\(source): \(field): \(message)"
     }

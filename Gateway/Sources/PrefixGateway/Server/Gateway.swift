@@ -61,7 +61,9 @@ public final class Gateway: Sendable {
         let app = Application(
             router: routes,
             server: .http1(
-                configuration: .init(idleTimeout: .milliseconds(Int64(configuration.listen.idleTimeoutSeconds * 1_000)))),
+                configuration: .init(
+                    additionalChannelHandlers: [ReceiveBufferSizer()],
+                    idleTimeout: .milliseconds(Int64(configuration.listen.idleTimeoutSeconds * 1_000)))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.listen.host, port: configuration.listen.port),
                 serverName: nil, backlog: configuration.listen.backlog, reuseAddress: true),
