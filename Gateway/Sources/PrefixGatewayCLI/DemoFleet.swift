@@ -1,11 +1,12 @@
+import Logging
+import MockEngine
+import PrefixGateway
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Logging
-import MockEngine
-import PrefixGateway
 
 /// `--demo`: four mock engines on loopback and the gateway in front of them, until Ctrl-C.
 enum DemoFleet {
@@ -20,8 +21,13 @@ enum DemoFleet {
             for _ in 0..<4 {
                 let engine = MockEngine(
                     configuration: MockEngineConfiguration(
-                        models: [model], decodeTokensPerSecond: 50, maxRunning: 64, defaultMaxTokens: 32),
-                    logger: engineLogger)
+                        models: [model],
+                        decodeTokensPerSecond: 50,
+                        maxRunning: 64,
+                        defaultMaxTokens: 32
+                    ),
+                    logger: engineLogger
+                )
                 let port = try await engine.start()
                 engines.append(engine)
                 base.replicas.append(ReplicaConfiguration(url: "http://127.0.0.1:\(port)", models: [model]))
@@ -48,7 +54,8 @@ enum DemoFleet {
                       curl \(url)/metrics                                                # Prometheus
 
                     Ctrl-C stops it.
-                    """)
+                    """
+                )
                 fflush(nil)  // stdout is a pipe under scripts and CI: flush the banner now
             }
         } catch {

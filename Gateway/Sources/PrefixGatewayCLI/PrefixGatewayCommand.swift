@@ -17,7 +17,8 @@ struct PrefixGatewayCommand: AsyncParsableCommand {
               prefix-gateway --replica http://10.0.0.1:8000 --replica http://10.0.0.2:8000 --model llama
               prefix-gateway --config gateway.json
               prefix-gateway --demo
-            """)
+            """
+    )
 
     @Option(help: "A JSON configuration file (see GatewayConfiguration).")
     var config: String?
@@ -102,7 +103,8 @@ struct PrefixGatewayCommand: AsyncParsableCommand {
         if let strategy {
             guard let name = RoutingStrategyName(rawValue: strategy) else {
                 throw ValidationError(
-                    "--strategy: expected one of \(RoutingStrategyName.allCases.map(\.rawValue).joined(separator: ", "))")
+                    "--strategy: expected one of \(RoutingStrategyName.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
             }
             configuration.routing.strategy = name
         }

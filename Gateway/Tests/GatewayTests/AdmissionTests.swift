@@ -10,7 +10,11 @@ import Testing
 /// Explicit backpressure: 429 at once over a cap, with jittered Retry-After headers.
 @Suite("Admission", .serialized)
 struct AdmissionTests {
-    private let slowEngine = MockEngineConfiguration(models: [testModel], decodeTokensPerSecond: 5, defaultMaxTokens: 1_000)
+    private let slowEngine = MockEngineConfiguration(
+        models: [testModel],
+        decodeTokensPerSecond: 5,
+        defaultMaxTokens: 1_000
+    )
 
     @Test("over the global cap: 429 at once with Retry-After and retry-after-ms, jittered")
     func globalCap() async throws {
@@ -42,7 +46,8 @@ struct AdmissionTests {
 
     @Test("every replica at its cap: 429; a free slot is taken again afterwards")
     func perReplicaCap() async throws {
-        try await withGateway(engines: 1, engine: slowEngine, configure: { $0.admission.perReplicaCap = 1 }) { harness in
+        try await withGateway(engines: 1, engine: slowEngine, configure: { $0.admission.perReplicaCap = 1 }) {
+            harness in
             let held = try await openStream(harness, "one")
             let reply = try await harness.post("/v1/chat/completions", body: harness.chat([("user", "two")]))
             #expect(reply.status == 429)
@@ -52,7 +57,9 @@ struct AdmissionTests {
             try await held.0.value
             try await harness.expectIdle()
             let again = try await harness.post(
-                "/v1/chat/completions", body: harness.chat([("user", "three")], stream: false, maxTokens: 1))
+                "/v1/chat/completions",
+                body: harness.chat([("user", "three")], stream: false, maxTokens: 1)
+            )
             #expect(again.status == 200)
             let rejections = try await harness.metric(#"gateway_admission_rejections_total{reason="replica_cap"}"#)
             #expect(rejections == 1)
@@ -64,7 +71,10 @@ struct AdmissionTests {
         try await withGateway(engines: 1, configure: { $0.auth.adminKey = "admin" }) { harness in
             let id = harness.gateway.snapshot().replicas[0].id.rawValue
             let drained = try await harness.post(
-                "/admin/replicas/\(id)/drain", body: "", headers: [("authorization", "Bearer admin")])
+                "/admin/replicas/\(id)/drain",
+                body: "",
+                headers: [("authorization", "Bearer admin")]
+            )
             #expect(drained.status == 200)
             let reply = try await harness.post("/v1/chat/completions", body: harness.chat([("user", "hi")]))
             #expect(reply.status == 503)
@@ -93,7 +103,11 @@ struct BadInputTests {
             var reply = try await harness.post("/v1/chat/completions", body: ok)
             #expect(reply.status == 401)
             #expect(reply.body.contains(#""code":"invalid_api_key""#))
-            reply = try await harness.post("/v1/chat/completions", body: ok, headers: [("authorization", "Bearer sk-bad")])
+            reply = try await harness.post(
+                "/v1/chat/completions",
+                body: ok,
+                headers: [("authorization", "Bearer sk-bad")]
+            )
             #expect(reply.status == 401)
             #expect(try await harness.get("/v1/models").status == 401)
 
@@ -104,18 +118,28 @@ struct BadInputTests {
             #expect(reply.status == 400)
             #expect(reply.body.contains(#""param":"messages""#))
             reply = try await harness.post(
-                "/v1/chat/completions", body: #"{"model":"\#(testModel)","messages":[{"role":"user","content":7}]}"#,
-                headers: auth)
+                "/v1/chat/completions",
+                body: #"{"model":"\#(testModel)","messages":[{"role":"user","content":7}]}"#,
+                headers: auth
+            )
             #expect(reply.status == 400)
             #expect(reply.body.contains(#""param":"messages[0].content""#), "\(reply.body)")
-            reply = try await harness.post("/v1/completions", body: #"{"model":"\#(testModel)","prompt":[1,-2]}"#, headers: auth)
+            reply = try await harness.post(
+                "/v1/completions",
+                body: #"{"model":"\#(testModel)","prompt":[1,-2]}"#,
+                headers: auth
+            )
             #expect(reply.status == 400)
             #expect(reply.body.contains(#""param":"prompt""#), "\(reply.body)")
             reply = try await harness.post("/v1/chat/completions", body: #"{"messages":[]}"#, headers: auth)
             #expect(reply.status == 400)
             #expect(reply.body.contains(#""param":"model""#))
 
-            reply = try await harness.post("/v1/chat/completions", body: harness.chat([("user", "hi")], model: "gpt-nope"), headers: auth)
+            reply = try await harness.post(
+                "/v1/chat/completions",
+                body: harness.chat([("user", "hi")], model: "gpt-nope"),
+                headers: auth
+            )
             #expect(reply.status == 404)
             #expect(reply.body.contains(#""code":"model_not_found""#))
 
@@ -139,7 +163,10 @@ struct BadInputTests {
             #expect(models.status == 200)
             #expect(models.body.contains(#""id":"\#(testModel)""#))
             reply = try await harness.post(
-                "/v1/chat/completions", body: harness.chat([("user", "hi")], stream: false), headers: auth)
+                "/v1/chat/completions",
+                body: harness.chat([("user", "hi")], stream: false),
+                headers: auth
+            )
             #expect(reply.status == 200)
         }
     }

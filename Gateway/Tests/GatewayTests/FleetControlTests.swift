@@ -15,7 +15,9 @@ struct FleetControlTests {
     func drain() async throws {
         let slow = MockEngineConfiguration(models: [testModel], decodeTokensPerSecond: 20, defaultMaxTokens: 1_000)
         try await withGateway(
-            engines: 2, engine: slow, configure: {
+            engines: 2,
+            engine: slow,
+            configure: {
                 $0.auth.adminKey = "admin"
                 $0.routing.strategy = .leastOutstanding
             }
@@ -30,7 +32,9 @@ struct FleetControlTests {
             // Its stream keeps running; new requests go to the other replica.
             for index in 0..<4 {
                 let reply = try await harness.post(
-                    "/v1/chat/completions", body: harness.chat([("user", "q\(index)")], stream: false, maxTokens: 1))
+                    "/v1/chat/completions",
+                    body: harness.chat([("user", "q\(index)")], stream: false, maxTokens: 1)
+                )
                 #expect(reply.status == 200)
             }
             let busyIndex = harness.gateway.snapshot().replicas.firstIndex { $0.id == busy } ?? -1
@@ -41,7 +45,10 @@ struct FleetControlTests {
             let undrained = try await harness.post("/admin/replicas/\(busy)/undrain", body: "", headers: admin)
             #expect(undrained.body.contains(#""state":"active""#))
             let weight = try await harness.post(
-                "/admin/replicas/\(busy)/weight", body: #"{"weight": 3}"#, headers: admin)
+                "/admin/replicas/\(busy)/weight",
+                body: #"{"weight": 3}"#,
+                headers: admin
+            )
             #expect(weight.status == 200)
             #expect(harness.gateway.snapshot().replica(busy)?.weight == 3)
             #expect(try await harness.post("/admin/replicas/nope:1/drain", body: "", headers: admin).status == 404)
@@ -69,7 +76,9 @@ struct FleetControlTests {
             try await harness.eventually("marked down") { harness.gateway.snapshot().replica(sick)?.health == .down }
             for index in 0..<4 {
                 let reply = try await harness.post(
-                    "/v1/chat/completions", body: harness.chat([("user", "q\(index)")], stream: false, maxTokens: 1))
+                    "/v1/chat/completions",
+                    body: harness.chat([("user", "q\(index)")], stream: false, maxTokens: 1)
+                )
                 #expect(reply.status == 200)
             }
             #expect(harness.engines[0].stats.requestsReceived == 0)
@@ -95,7 +104,9 @@ struct FleetControlTests {
             var statuses: [Int] = []
             for index in 0..<8 {
                 let reply = try await harness.post(
-                    "/v1/chat/completions", body: harness.chat([("user", "q\(index)")], stream: false, maxTokens: 1))
+                    "/v1/chat/completions",
+                    body: harness.chat([("user", "q\(index)")], stream: false, maxTokens: 1)
+                )
                 statuses.append(reply.status)
             }
             #expect(statuses.allSatisfy { $0 == 503 }, "the engine's 503 is relayed: \(statuses)")
@@ -128,7 +139,11 @@ struct FleetControlTests {
                 let (task, release) = try await openStream(harness, "stream across the reload")
                 var configuration = harness.gateway.core.configuration
                 configuration.replicas = [
-                    ReplicaConfiguration(url: "http://127.0.0.1:\(extraPort)", models: [testModel, "other-model"], weight: 2)
+                    ReplicaConfiguration(
+                        url: "http://127.0.0.1:\(extraPort)",
+                        models: [testModel, "other-model"],
+                        weight: 2
+                    )
                 ]
                 try harness.gateway.reload(configuration)
                 let snapshot = harness.gateway.snapshot()
@@ -136,7 +151,9 @@ struct FleetControlTests {
                 #expect(snapshot.replicas[0].weight == 2)
                 #expect(snapshot.liveLeases == 1, "the removed replica's stream still holds its lease")
                 let other = try await harness.post(
-                    "/v1/chat/completions", body: harness.chat([("user", "hi")], stream: false, model: "other-model"))
+                    "/v1/chat/completions",
+                    body: harness.chat([("user", "hi")], stream: false, model: "other-model")
+                )
                 #expect(other.status == 200)
                 #expect(extra.stats.requestsReceived == 1)
                 release.yield()
@@ -189,7 +206,8 @@ struct CappedStrategyTests {
         let router = try FleetRouter(
             replicaIDs: ["a", "b"],
             strategy: CappedStrategy(base: LeastOutstanding(seed: 1), cap: 100, slowStart: .seconds(60)),
-            configuration: FleetConfiguration(minimumCapacity: 1_000))
+            configuration: FleetConfiguration(minimumCapacity: 1_000)
+        )
         try router.markDown("b")
         try router.markUp("b")
         var leases: [Lease] = []
@@ -216,8 +234,12 @@ struct CappedStrategyTests {
         let router = try FleetRouter(
             replicaIDs: ["a", "b"],
             strategy: CappedStrategy(
-                base: try PrefixAffinity(fallback: LeastOutstanding()), cap: 2, slowStart: .zero),
-            configuration: FleetConfiguration(minimumCapacity: 1_000))
+                base: try PrefixAffinity(fallback: LeastOutstanding()),
+                cap: 2,
+                slowStart: .zero
+            ),
+            configuration: FleetConfiguration(minimumCapacity: 1_000)
+        )
         var leases: [Lease] = []
         for _ in 0..<4 {
             leases.append(try #require(router.route(RoutingRequest(blockHashes: [BlockHash(7)]))).lease)
@@ -257,17 +279,35 @@ struct ConfigurationTests {
                 return "\(error)"
             }
         }
-        #expect(message(#"{"replicas":[{"url":"http://a:1","models":["m"]}],"admission":{"perReplicaCAP":3}}"#)
-            .hasPrefix("gateway.json: admission.perReplicaCAP: unknown field"))
-        #expect(message(#"{"replicas":[{"url":"http://a:1","models":["m"]},{"url":"http://b:1","models":["m"],"weight":0}]}"#)
-            == "gateway.json: replicas[1].weight: expected 1...1000, found 0")
-        #expect(message(#"{"replicas":[{"url":"ftp://a:1","models":["m"]}]}"#).hasPrefix("gateway.json: replicas[0].url: "))
-        #expect(message(#"{"replicas":[{"models":["m"]}]}"#) == "gateway.json: replicas[0].url: required field is missing")
-        #expect(message(#"{"replicas":[{"url":"http://a:1","models":"m"}]}"#).hasPrefix("gateway.json: replicas[0].models: expected"))
-        #expect(message(#"{"replicas":[{"url":"http://a:1","models":["m"]},{"url":"http://a:1/v1","models":["m"]}]}"#)
-            .hasPrefix("gateway.json: replicas[1].id: duplicate replica id a:1"))
-        #expect(message(#"{"replicas":[{"url":"http://a:1","models":["m"]}],"routing":{"strategy":"fastest"}}"#)
-            .hasPrefix("gateway.json: routing.strategy: "))
+        #expect(
+            message(#"{"replicas":[{"url":"http://a:1","models":["m"]}],"admission":{"perReplicaCAP":3}}"#)
+                .hasPrefix("gateway.json: admission.perReplicaCAP: unknown field")
+        )
+        #expect(
+            message(
+                #"{"replicas":[{"url":"http://a:1","models":["m"]},{"url":"http://b:1","models":["m"],"weight":0}]}"#
+            )
+                == "gateway.json: replicas[1].weight: expected 1...1000, found 0"
+        )
+        #expect(
+            message(#"{"replicas":[{"url":"ftp://a:1","models":["m"]}]}"#).hasPrefix("gateway.json: replicas[0].url: ")
+        )
+        #expect(
+            message(#"{"replicas":[{"models":["m"]}]}"#) == "gateway.json: replicas[0].url: required field is missing"
+        )
+        #expect(
+            message(#"{"replicas":[{"url":"http://a:1","models":"m"}]}"#).hasPrefix(
+                "gateway.json: replicas[0].models: expected"
+            )
+        )
+        #expect(
+            message(#"{"replicas":[{"url":"http://a:1","models":["m"]},{"url":"http://a:1/v1","models":["m"]}]}"#)
+                .hasPrefix("gateway.json: replicas[1].id: duplicate replica id a:1")
+        )
+        #expect(
+            message(#"{"replicas":[{"url":"http://a:1","models":["m"]}],"routing":{"strategy":"fastest"}}"#)
+                .hasPrefix("gateway.json: routing.strategy: ")
+        )
         #expect(message(#"{"replicas": [}"#).hasPrefix("gateway.json: "))
         #expect(message(#"{}"#) == "gateway.json: replicas: expected at least one replica")
     }

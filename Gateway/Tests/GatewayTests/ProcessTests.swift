@@ -28,7 +28,8 @@ struct AgreementTests {
         var owners: [ReplicaID: Int] = [:]
         for conversation in 0..<1_000 {
             let system = "Conversation \(conversation). " + String(repeating: "A shared system prompt. ", count: 80)
-            let body = #"{"model":"m","messages":[{"role":"system","content":\#(jsonString(system))},{"role":"user","content":"conversation \#(conversation)"}]}"#
+            let body =
+                #"{"model":"m","messages":[{"role":"system","content":\#(jsonString(system))},{"role":"user","content":"conversation \#(conversation)"}]}"#
             let request = try CompletionRequest.decode(Array(body.utf8), endpoint: .chatCompletions)
             let a = try #require(first.core.runtime.keys.routingRequest(for: request, sessionKey: nil))
             let b = try #require(second.core.runtime.keys.routingRequest(for: request, sessionKey: nil))
@@ -49,7 +50,9 @@ struct AgreementTests {
 struct ProcessTests {
     /// The built executable, beside the test bundle.
     private var executable: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("prefix-gateway")
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "prefix-gateway"
+        )
     }
 
     @Test("SIGHUP reloads the replicas from the file; SIGTERM lets a stream finish and exits 0")
@@ -68,7 +71,8 @@ struct ProcessTests {
         let file = directory.appendingPathComponent("gateway.json")
         func write(_ ports: [Int]) throws {
             let replicas = ports.map { #"{"url": "http://127.0.0.1:\#($0)", "models": ["m"]}"# }.joined(separator: ",")
-            let json = #"{"listen": {"port": \#(gatewayPort)}, "replicas": [\#(replicas)], "auth": {"adminKey": "k"}, "health": {"activeChecks": false}}"#
+            let json =
+                #"{"listen": {"port": \#(gatewayPort)}, "replicas": [\#(replicas)], "auth": {"adminKey": "k"}, "health": {"activeChecks": false}}"#
             try json.write(to: file, atomically: true, encoding: .utf8)
         }
         try write([portA])

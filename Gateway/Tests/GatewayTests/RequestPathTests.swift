@@ -25,7 +25,10 @@ struct RequestPathTests {
     func streamingPassthrough() async throws {
         try await withGateway(engines: 1) { harness in
             let body = harness.chat([("system", "You are terse. ✓ ünïcødé"), ("user", "Say hi")], maxTokens: 6)
-                .replacingOccurrences(of: #""stream":true"#, with: #""stream":true,"temperature":0.5,"x_extra":{"k":[1,2]}"#)
+                .replacingOccurrences(
+                    of: #""stream":true"#,
+                    with: #""stream":true,"temperature":0.5,"x_extra":{"k":[1,2]}"#
+                )
             var request = HTTPClientRequest(url: harness.baseURL + "/v1/chat/completions")
             request.method = .POST
             request.headers.add(name: "content-type", value: "application/json")
@@ -51,7 +54,9 @@ struct RequestPathTests {
             #expect(record.header("authorization") == nil)
 
             // The same request sent to the engine directly gives the same bytes (up to id and time).
-            var direct = HTTPClientRequest(url: harness.gateway.core.runtime.directory.endpoints.values.first!.url("/v1/chat/completions"))
+            var direct = HTTPClientRequest(
+                url: harness.gateway.core.runtime.directory.endpoints.values.first!.url("/v1/chat/completions")
+            )
             direct.method = .POST
             direct.headers.add(name: "content-type", value: "application/json")
             direct.body = .bytes(ByteBuffer(string: body))
@@ -67,12 +72,17 @@ struct RequestPathTests {
     @Test("non-streamed requests are relayed with the engine's status and body")
     func nonStreamed() async throws {
         try await withGateway(engines: 1) { harness in
-            let reply = try await harness.post("/v1/chat/completions", body: harness.chat([("user", "hi")], stream: false))
+            let reply = try await harness.post(
+                "/v1/chat/completions",
+                body: harness.chat([("user", "hi")], stream: false)
+            )
             #expect(reply.status == 200)
             #expect(reply.body.contains(#""object":"chat.completion""#))
             #expect(reply.headers.first(name: "x-request-id")?.count == 32)
             let completion = try await harness.post(
-                "/v1/completions", body: #"{"model":"\#(testModel)","prompt":[1,2,3,4],"max_tokens":2}"#)
+                "/v1/completions",
+                body: #"{"model":"\#(testModel)","prompt":[1,2,3,4],"max_tokens":2}"#
+            )
             #expect(completion.status == 200)
             try await harness.expectIdle()
         }
@@ -82,8 +92,10 @@ struct RequestPathTests {
     func upstreamAuthorization() async throws {
         try await withGateway(engines: 1, configure: { $0.replicas[0].apiKey = "replica-key" }) { harness in
             let reply = try await harness.post(
-                "/v1/chat/completions", body: harness.chat([("user", "hi")], stream: false),
-                headers: [("authorization", "Bearer not-for-upstream")])
+                "/v1/chat/completions",
+                body: harness.chat([("user", "hi")], stream: false),
+                headers: [("authorization", "Bearer not-for-upstream")]
+            )
             #expect(reply.status == 200)
             #expect(harness.engines[0].stats.lastRequest?.header("authorization") == "Bearer replica-key")
         }
@@ -129,9 +141,15 @@ struct RequestPathTests {
     @Test("an upstream that dies mid-stream ends the stream with an SSE error event")
     func upstreamDiesMidStream() async throws {
         let dying = MockEngineConfiguration(
-            models: [testModel], decodeTokensPerSecond: 1_000, faults: MockEngineFaults(dieAfterTokens: 3))
+            models: [testModel],
+            decodeTokensPerSecond: 1_000,
+            faults: MockEngineFaults(dieAfterTokens: 3)
+        )
         try await withGateway(engines: 1, engine: dying) { harness in
-            let reply = try await harness.post("/v1/chat/completions", body: harness.chat([("user", "hi")], maxTokens: 20))
+            let reply = try await harness.post(
+                "/v1/chat/completions",
+                body: harness.chat([("user", "hi")], maxTokens: 20)
+            )
             #expect(reply.status == 200)
             #expect(reply.body.contains("tok2"))
             #expect(!reply.body.contains("[DONE]"))
@@ -140,7 +158,9 @@ struct RequestPathTests {
             #expect(last.contains("upstream_stream_error"))
             try await harness.expectIdle()
             let id = harness.gateway.snapshot().replicas[0].id
-            let streamErrors = try await harness.metric(#"gateway_upstream_errors_total{replica="\#(id)",kind="stream_closed"}"#)
+            let streamErrors = try await harness.metric(
+                #"gateway_upstream_errors_total{replica="\#(id)",kind="stream_closed"}"#
+            )
             #expect(streamErrors == 1)
         }
     }
@@ -149,7 +169,8 @@ struct RequestPathTests {
     func connectRefusedRetried() async throws {
         let dead = try await deadPort()
         try await withGateway(
-            engines: 1, extraReplicas: [ReplicaConfiguration(url: "http://127.0.0.1:\(dead)", models: [testModel])],
+            engines: 1,
+            extraReplicas: [ReplicaConfiguration(url: "http://127.0.0.1:\(dead)", models: [testModel])],
             configure: {
                 $0.routing.strategy = .roundRobin
                 $0.health.passiveFailureThreshold = 0
@@ -157,7 +178,9 @@ struct RequestPathTests {
         ) { harness in
             for index in 0..<6 {
                 let reply = try await harness.post(
-                    "/v1/chat/completions", body: harness.chat([("user", "question \(index)")], stream: index % 2 == 0))
+                    "/v1/chat/completions",
+                    body: harness.chat([("user", "question \(index)")], stream: index % 2 == 0)
+                )
                 #expect(reply.status == 200, "\(reply.body)")
             }
             #expect(harness.engines[0].stats.requestsReceived == 6)
@@ -171,7 +194,8 @@ struct RequestPathTests {
     func connectRefusedNoRetry() async throws {
         let dead = try await deadPort()
         try await withGateway(
-            engines: 0, extraReplicas: [ReplicaConfiguration(url: "http://127.0.0.1:\(dead)", models: [testModel])],
+            engines: 0,
+            extraReplicas: [ReplicaConfiguration(url: "http://127.0.0.1:\(dead)", models: [testModel])],
             configure: { $0.health.passiveFailureThreshold = 0 }
         ) { harness in
             let reply = try await harness.post("/v1/chat/completions", body: harness.chat([("user", "hi")]))
@@ -184,9 +208,16 @@ struct RequestPathTests {
     @Test("an upstream that stalls past the read timeout ends the stream with an SSE error event")
     func upstreamStalls() async throws {
         let stalling = MockEngineConfiguration(
-            models: [testModel], decodeTokensPerSecond: 1_000, faults: MockEngineFaults(stallAfterTokens: 2))
-        try await withGateway(engines: 1, engine: stalling, configure: { $0.upstream.readTimeoutSeconds = 0.3 }) { harness in
-            let reply = try await harness.post("/v1/chat/completions", body: harness.chat([("user", "hi")], maxTokens: 20))
+            models: [testModel],
+            decodeTokensPerSecond: 1_000,
+            faults: MockEngineFaults(stallAfterTokens: 2)
+        )
+        try await withGateway(engines: 1, engine: stalling, configure: { $0.upstream.readTimeoutSeconds = 0.3 }) {
+            harness in
+            let reply = try await harness.post(
+                "/v1/chat/completions",
+                body: harness.chat([("user", "hi")], maxTokens: 20)
+            )
             #expect(reply.status == 200)
             #expect(reply.body.contains("tok1"))
             let last = reply.body.split(separator: "\n\n").last.map(String.init) ?? ""
@@ -203,14 +234,21 @@ struct RequestPathTests {
         try await withGateway(engines: 4, configure: { $0.routing.strategy = .sticky }) { harness in
             for index in 0..<8 {
                 let body = harness.chat([("user", "unrelated prompt number \(index)")], stream: false, maxTokens: 1)
-                    .replacingOccurrences(of: #""stream":false"#, with: #""stream":false,"prompt_cache_key":"session-42""#)
+                    .replacingOccurrences(
+                        of: #""stream":false"#,
+                        with: #""stream":false,"prompt_cache_key":"session-42""#
+                    )
                 #expect(try await harness.post("/v1/chat/completions", body: body).status == 200)
             }
             #expect(harness.requestsPerEngine.max() == 8, "\(harness.requestsPerEngine)")
             let before = harness.requestsPerEngine
             for index in 0..<8 {
                 let body = harness.chat([("user", "another prompt \(index)")], stream: false, maxTokens: 1)
-                let reply = try await harness.post("/v1/chat/completions", body: body, headers: [("x-session-id", "s-7")])
+                let reply = try await harness.post(
+                    "/v1/chat/completions",
+                    body: body,
+                    headers: [("x-session-id", "s-7")]
+                )
                 #expect(reply.status == 200)
             }
             let added = zip(harness.requestsPerEngine, before).map { $0 - $1 }

@@ -14,7 +14,10 @@ final class AdmissionGate: Sendable {
         var current = inFlight.load(ordering: .relaxed)
         while current < limit {
             let (exchanged, original) = inFlight.compareExchange(
-                expected: current, desired: current + 1, ordering: .acquiring)
+                expected: current,
+                desired: current + 1,
+                ordering: .acquiring
+            )
             if exchanged { return true }
             current = original
         }

@@ -11,7 +11,11 @@ extension GatewayConfiguration {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw GatewayConfigurationError(source: path, field: "", "cannot read the file: \(error.localizedDescription)")
+            throw GatewayConfigurationError(
+                source: path,
+                field: "",
+                "cannot read the file: \(error.localizedDescription)"
+            )
         }
         let configuration = try decode(data, source: path)
         try configuration.validate(source: path)
@@ -52,7 +56,11 @@ extension GatewayConfigurationError {
         case .typeMismatch(let type, let context):
             self.init(source: source, field: path(context.codingPath), "expected \(Self.jsonName(of: type))")
         case .valueNotFound(let type, let context):
-            self.init(source: source, field: path(context.codingPath), "expected \(Self.jsonName(of: type)), found null")
+            self.init(
+                source: source,
+                field: path(context.codingPath),
+                "expected \(Self.jsonName(of: type)), found null"
+            )
         case .dataCorrupted(let context):
             let underlying = context.underlyingError.map { " (\($0))" } ?? ""
             self.init(source: source, field: path(context.codingPath), context.debugDescription + underlying)

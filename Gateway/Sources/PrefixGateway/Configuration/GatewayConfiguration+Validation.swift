@@ -9,7 +9,11 @@ extension GatewayConfiguration {
         func fail(_ field: String, _ message: String) -> GatewayConfigurationError {
             GatewayConfigurationError(source: source, field: field, message)
         }
-        func require(_ condition: Bool, _ field: String, _ message: @autoclosure () -> String) throws(GatewayConfigurationError) {
+        func require(
+            _ condition: Bool,
+            _ field: String,
+            _ message: @autoclosure () -> String
+        ) throws(GatewayConfigurationError) {
             if !condition { throw fail(field, message()) }
         }
         try require(!listen.host.isEmpty, "listen.host", "expected a host or address")
@@ -36,16 +40,24 @@ extension GatewayConfiguration {
                 try require(!model.isEmpty, "\(field).models[\(index)]", "expected a non-empty model name")
             }
             try require(
-                (1...Replica.maximumWeight).contains(replica.weight), "\(field).weight",
-                "expected 1...\(Replica.maximumWeight), found \(replica.weight)")
+                (1...Replica.maximumWeight).contains(replica.weight),
+                "\(field).weight",
+                "expected 1...\(Replica.maximumWeight), found \(replica.weight)"
+            )
             if let key = replica.apiKey {
-                try require(!key.isEmpty && key.allSatisfy(\.isASCII), "\(field).apiKey", "expected a non-empty ASCII key")
+                try require(
+                    !key.isEmpty && key.allSatisfy(\.isASCII),
+                    "\(field).apiKey",
+                    "expected a non-empty ASCII key"
+                )
             }
         }
 
         try require(
-            PrefixHasher.blockSizeRange.contains(routing.blockSize), "routing.blockSize",
-            "expected \(PrefixHasher.blockSizeRange.lowerBound)...\(PrefixHasher.blockSizeRange.upperBound), found \(routing.blockSize)")
+            PrefixHasher.blockSizeRange.contains(routing.blockSize),
+            "routing.blockSize",
+            "expected \(PrefixHasher.blockSizeRange.lowerBound)...\(PrefixHasher.blockSizeRange.upperBound), found \(routing.blockSize)"
+        )
         do {
             try fleetConfiguration.validate()
         } catch {
@@ -56,25 +68,44 @@ extension GatewayConfiguration {
         try require(
             !routing.sessionHeader.isEmpty
                 && routing.sessionHeader.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") },
-            "routing.sessionHeader", "expected an HTTP header name")
+            "routing.sessionHeader",
+            "expected an HTTP header name"
+        )
 
-        try require(admission.maxInFlight >= 1, "admission.maxInFlight", "expected at least 1, found \(admission.maxInFlight)")
         try require(
-            admission.perReplicaCap >= 1, "admission.perReplicaCap", "expected at least 1, found \(admission.perReplicaCap)")
+            admission.maxInFlight >= 1,
+            "admission.maxInFlight",
+            "expected at least 1, found \(admission.maxInFlight)"
+        )
         try require(
-            admission.maxBodyBytes >= 1_024, "admission.maxBodyBytes", "expected at least 1024, found \(admission.maxBodyBytes)")
+            admission.perReplicaCap >= 1,
+            "admission.perReplicaCap",
+            "expected at least 1, found \(admission.perReplicaCap)"
+        )
         try require(
-            (1...60).contains(admission.retryAfterSeconds), "admission.retryAfterSeconds",
-            "expected 1...60 (OpenAI's clients ignore longer waits), found \(admission.retryAfterSeconds)")
+            admission.maxBodyBytes >= 1_024,
+            "admission.maxBodyBytes",
+            "expected at least 1024, found \(admission.maxBodyBytes)"
+        )
+        try require(
+            (1...60).contains(admission.retryAfterSeconds),
+            "admission.retryAfterSeconds",
+            "expected 1...60 (OpenAI's clients ignore longer waits), found \(admission.retryAfterSeconds)"
+        )
 
         for (name, value) in [
-            ("connectTimeoutSeconds", upstream.connectTimeoutSeconds), ("readTimeoutSeconds", upstream.readTimeoutSeconds),
+            ("connectTimeoutSeconds", upstream.connectTimeoutSeconds),
+            ("readTimeoutSeconds", upstream.readTimeoutSeconds),
             ("streamHeadTimeoutSeconds", upstream.streamHeadTimeoutSeconds),
             ("requestTimeoutSeconds", upstream.requestTimeoutSeconds),
         ] {
             try require(value > 0 && value.isFinite, "upstream.\(name)", "expected a positive number of seconds")
         }
-        try require((0...10).contains(upstream.retries), "upstream.retries", "expected 0...10, found \(upstream.retries)")
+        try require(
+            (0...10).contains(upstream.retries),
+            "upstream.retries",
+            "expected 0...10, found \(upstream.retries)"
+        )
         try require(upstream.maxResponseBytes >= 1_024, "upstream.maxResponseBytes", "expected at least 1024")
 
         for (index, key) in auth.apiKeys.enumerated() {
@@ -99,7 +130,9 @@ extension GatewayConfiguration {
     /// The library's fleet settings from ``routing``.
     public var fleetConfiguration: FleetConfiguration {
         FleetConfiguration(
-            loadFactor: routing.loadFactor, virtualNodesPerWeight: routing.virtualNodesPerWeight,
-            minimumCapacity: routing.minimumCapacity)
+            loadFactor: routing.loadFactor,
+            virtualNodesPerWeight: routing.virtualNodesPerWeight,
+            minimumCapacity: routing.minimumCapacity
+        )
     }
 }

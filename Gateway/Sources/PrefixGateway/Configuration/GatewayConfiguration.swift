@@ -37,10 +37,14 @@ public struct GatewayConfiguration: Sendable, Codable, Equatable {
 
     /// Creates a configuration; every part has its documented default.
     public init(
-        listen: ListenConfiguration = .init(), replicas: [ReplicaConfiguration] = [],
-        routing: RoutingConfiguration = .init(), admission: AdmissionConfiguration = .init(),
-        upstream: UpstreamConfiguration = .init(), auth: AuthConfiguration = .init(),
-        health: HealthConfiguration = .init(), shutdown: ShutdownConfiguration = .init()
+        listen: ListenConfiguration = .init(),
+        replicas: [ReplicaConfiguration] = [],
+        routing: RoutingConfiguration = .init(),
+        admission: AdmissionConfiguration = .init(),
+        upstream: UpstreamConfiguration = .init(),
+        auth: AuthConfiguration = .init(),
+        health: HealthConfiguration = .init(),
+        shutdown: ShutdownConfiguration = .init()
     ) {
         self.listen = listen
         self.replicas = replicas
@@ -216,7 +220,9 @@ public struct AdmissionConfiguration: Sendable, Codable, Equatable {
     /// Creates the default admission settings.
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case maxInFlight, perReplicaCap, maxBodyBytes, retryAfterSeconds }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maxInFlight, perReplicaCap, maxBodyBytes, retryAfterSeconds
+    }
 
     /// Decodes; missing fields take their defaults.
     public init(from decoder: any Decoder) throws {

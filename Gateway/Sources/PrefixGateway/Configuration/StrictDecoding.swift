@@ -19,7 +19,9 @@ extension Decoder {
             throw DecodingError.dataCorrupted(
                 DecodingError.Context(
                     codingPath: codingPath + [key],
-                    debugDescription: "unknown field; expected one of \(known.sorted().joined(separator: ", "))"))
+                    debugDescription: "unknown field; expected one of \(known.sorted().joined(separator: ", "))"
+                )
+            )
         }
     }
 }

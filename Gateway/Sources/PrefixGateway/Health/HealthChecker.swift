@@ -41,10 +41,14 @@ struct HealthChecker: Service {
     private func check(_ endpoint: ReplicaEndpoint, _ settings: HealthConfiguration) async -> Bool {
         var request = HTTPClientRequest(url: endpoint.url(settings.path))
         request.method = .GET
-        if let authorization = endpoint.authorization { request.headers.add(name: "authorization", value: authorization) }
+        if let authorization = endpoint.authorization {
+            request.headers.add(name: "authorization", value: authorization)
+        }
         do {
             let response = try await client.execute(
-                request, timeout: .milliseconds(Int64(settings.timeoutSeconds * 1_000)))
+                request,
+                timeout: .milliseconds(Int64(settings.timeoutSeconds * 1_000))
+            )
             _ = try await response.body.collect(upTo: 64 * 1_024)
             return response.status.code == 200
         } catch {

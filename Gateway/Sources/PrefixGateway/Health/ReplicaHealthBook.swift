@@ -71,7 +71,8 @@ final class ReplicaHealthBook: Sendable {
         if ejected {
             logger.warning(
                 "replica ejected after consecutive failures",
-                metadata: ["replica": "\(id)", "seconds": "\(settings.ejectionSeconds)"])
+                metadata: ["replica": "\(id)", "seconds": "\(settings.ejectionSeconds)"]
+            )
             metrics.healthTransition(replica: id, to: "down", cause: "ejection")
             apply(now: now)
         }

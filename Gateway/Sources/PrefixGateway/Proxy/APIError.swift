@@ -60,58 +60,106 @@ struct APIError: Sendable {
     }
 
     static let unauthorized = APIError(
-        status: .unauthorized, message: "Missing or invalid API key: send Authorization: Bearer <key>.",
-        type: "invalid_request_error", param: nil, code: "invalid_api_key")
+        status: .unauthorized,
+        message: "Missing or invalid API key: send Authorization: Bearer <key>.",
+        type: "invalid_request_error",
+        param: nil,
+        code: "invalid_api_key"
+    )
 
     static func modelNotFound(_ model: String) -> APIError {
         APIError(
-            status: .notFound, message: "The model '\(model)' does not exist or is not served by this gateway.",
-            type: "invalid_request_error", param: "model", code: "model_not_found")
+            status: .notFound,
+            message: "The model '\(model)' does not exist or is not served by this gateway.",
+            type: "invalid_request_error",
+            param: "model",
+            code: "model_not_found"
+        )
     }
 
     static func bodyTooLarge(limit: Int) -> APIError {
         APIError(
-            status: .contentTooLarge, message: "The request body exceeds the gateway's limit of \(limit) bytes.",
-            type: "invalid_request_error", param: nil, code: "request_too_large")
+            status: .contentTooLarge,
+            message: "The request body exceeds the gateway's limit of \(limit) bytes.",
+            type: "invalid_request_error",
+            param: nil,
+            code: "request_too_large"
+        )
     }
 
     static let atCapacity = APIError(
-        status: .tooManyRequests, message: "The gateway is at capacity; retry after the advised delay.",
-        type: "rate_limit_error", param: nil, code: "rate_limit_exceeded")
+        status: .tooManyRequests,
+        message: "The gateway is at capacity; retry after the advised delay.",
+        type: "rate_limit_error",
+        param: nil,
+        code: "rate_limit_exceeded"
+    )
 
     static let noReplica = APIError(
-        status: .serviceUnavailable, message: "No replica serving this model is available; retry later.",
-        type: "server_error", param: nil, code: "no_replica_available")
+        status: .serviceUnavailable,
+        message: "No replica serving this model is available; retry later.",
+        type: "server_error",
+        param: nil,
+        code: "no_replica_available"
+    )
 
     static let shuttingDown = APIError(
-        status: .serviceUnavailable, message: "The gateway is shutting down; retry on another instance.",
-        type: "server_error", param: nil, code: "shutting_down")
+        status: .serviceUnavailable,
+        message: "The gateway is shutting down; retry on another instance.",
+        type: "server_error",
+        param: nil,
+        code: "shutting_down"
+    )
 
     static let upstreamFailed = APIError(
-        status: .badGateway, message: "The upstream replica failed before answering.", type: "server_error",
-        param: nil, code: "upstream_error")
+        status: .badGateway,
+        message: "The upstream replica failed before answering.",
+        type: "server_error",
+        param: nil,
+        code: "upstream_error"
+    )
 
     static let upstreamTimeout = APIError(
-        status: .gatewayTimeout, message: "The upstream replica did not answer in time.", type: "server_error",
-        param: nil, code: "upstream_timeout")
+        status: .gatewayTimeout,
+        message: "The upstream replica did not answer in time.",
+        type: "server_error",
+        param: nil,
+        code: "upstream_timeout"
+    )
 
     static let streamInterrupted = APIError(
-        status: .badGateway, message: "The upstream replica failed while streaming the response.",
-        type: "server_error", param: nil, code: "upstream_stream_error")
+        status: .badGateway,
+        message: "The upstream replica failed while streaming the response.",
+        type: "server_error",
+        param: nil,
+        code: "upstream_stream_error"
+    )
 
     static func notFound(_ path: String) -> APIError {
         APIError(
-            status: .notFound, message: "Unknown endpoint: \(path)", type: "invalid_request_error", param: nil,
-            code: "unknown_url")
+            status: .notFound,
+            message: "Unknown endpoint: \(path)",
+            type: "invalid_request_error",
+            param: nil,
+            code: "unknown_url"
+        )
     }
 
     static func methodNotAllowed(_ method: String, _ path: String) -> APIError {
         APIError(
-            status: .methodNotAllowed, message: "Method \(method) is not allowed on \(path).",
-            type: "invalid_request_error", param: nil, code: "method_not_allowed")
+            status: .methodNotAllowed,
+            message: "Method \(method) is not allowed on \(path).",
+            type: "invalid_request_error",
+            param: nil,
+            code: "method_not_allowed"
+        )
     }
 
     static let adminForbidden = APIError(
-        status: .forbidden, message: "Admin endpoints are disabled: configure auth.adminKey.",
-        type: "invalid_request_error", param: nil, code: "admin_disabled")
+        status: .forbidden,
+        message: "Admin endpoints are disabled: configure auth.adminKey.",
+        type: "invalid_request_error",
+        param: nil,
+        code: "admin_disabled"
+    )
 }

@@ -26,7 +26,10 @@ struct CompletionProxy: Sendable {
             metrics.request(endpoint: endpoint.label, model: model, status: Int(error.status.code))
             var fields = identity
             fields.append(contentsOf: headers)
-            logger.debug("request refused", metadata: ["status": "\(error.status.code)", "code": "\(error.code ?? "")"])
+            logger.debug(
+                "request refused",
+                metadata: ["status": "\(error.status.code)", "code": "\(error.code ?? "")"]
+            )
             return error.response(headers: fields)
         }
 
@@ -77,11 +80,23 @@ struct CompletionProxy: Sendable {
         logger[metadataKey: "model"] = .string(model)
 
         let record = RequestRecord(
-            core: core, endpoint: endpoint, model: model, stream: parsed.stream, requestID: requestID, start: start,
-            logger: logger, ticket: ticket)
+            core: core,
+            endpoint: endpoint,
+            model: model,
+            stream: parsed.stream,
+            requestID: requestID,
+            start: start,
+            logger: logger,
+            ticket: ticket
+        )
         let exchange = Exchange(
-            record: record, client: client, body: body, routing: routing, exclusions: exclusions,
-            directory: runtime.directory)
+            record: record,
+            client: client,
+            body: body,
+            routing: routing,
+            exclusions: exclusions,
+            directory: runtime.directory
+        )
         if parsed.stream {
             return await exchange.stream(inbound: request.body)
         }
@@ -94,7 +109,9 @@ struct CompletionProxy: Sendable {
         } catch {
             exchange.finish(status: 499, replica: nil, note: "client closed the connection")
             return Response(
-                status: .init(code: 499, reasonPhrase: "Client Closed Request"), headers: [.connection: "close"])
+                status: .init(code: 499, reasonPhrase: "Client Closed Request"),
+                headers: [.connection: "close"]
+            )
         }
     }
 }
@@ -133,12 +150,15 @@ struct Exchange: Sendable {
         var excluded = exclusions
         var retriesLeft = core.configuration.upstream.retries
         var lastFailure: UpstreamFailure?
-        let headTimeout = stream
+        let headTimeout =
+            stream
             ? core.configuration.upstream.streamHeadTimeoutSeconds : core.configuration.upstream.requestTimeoutSeconds
         while true {
             guard let decision = core.router.route(routing, excluding: excluded) else {
                 if let lastFailure {  // every replica tried failed: report that, not a capacity problem
-                    return .failure(.answer(lastFailure == .timeout ? .upstreamTimeout : .upstreamFailed, retryHeaders: false))
+                    return .failure(
+                        .answer(lastFailure == .timeout ? .upstreamTimeout : .upstreamFailed, retryHeaders: false)
+                    )
                 }
                 return .failure(refusal(excluded: excluded))
             }
@@ -151,7 +171,10 @@ struct Exchange: Sendable {
             }
             do {
                 let response = try await UpstreamClient.executeInChild(
-                    client, upstreamRequest(to: replica), timeout: .milliseconds(Int64(headTimeout * 1_000)))
+                    client,
+                    upstreamRequest(to: replica),
+                    timeout: .milliseconds(Int64(headTimeout * 1_000))
+                )
                 let code = Int(response.status.code)
                 if code == 502 || code == 503 || code == 504 {
                     core.health.requestFailed(replica.id)
@@ -167,7 +190,8 @@ struct Exchange: Sendable {
                 if failure.countsAgainstReplica { core.health.requestFailed(replica.id) }
                 logger.warning(
                     "upstream request failed",
-                    metadata: ["replica": "\(replica.id)", "failure": "\(failure.rawValue)", "error": "\(error)"])
+                    metadata: ["replica": "\(replica.id)", "failure": "\(failure.rawValue)", "error": "\(error)"]
+                )
                 lastFailure = failure
                 if failure.isRetryable && retriesLeft > 0 {
                     retriesLeft -= 1
@@ -204,7 +228,9 @@ struct Exchange: Sendable {
         upstream.headers.add(name: "content-type", value: "application/json")
         upstream.headers.add(name: "accept", value: stream ? "text/event-stream" : "application/json")
         upstream.headers.add(name: "x-request-id", value: requestID)
-        if let authorization = replica.authorization { upstream.headers.add(name: "authorization", value: authorization) }
+        if let authorization = replica.authorization {
+            upstream.headers.add(name: "authorization", value: authorization)
+        }
         upstream.body = .bytes(body)
         return upstream
     }
@@ -229,7 +255,8 @@ struct Exchange: Sendable {
     /// clients from sending their next request on a connection about to close.
     private func responseHeaders(_ upstream: HTTPHeaders, streaming: Bool) -> HTTPFields {
         var headers: HTTPFields = [.requestID: requestID, .connection: "close"]
-        headers[.contentType] = upstream.first(name: "content-type") ?? (streaming ? "text/event-stream" : "application/json")
+        headers[.contentType] =
+            upstream.first(name: "content-type") ?? (streaming ? "text/event-stream" : "application/json")
         if streaming {
             headers[.cacheControl] = "no-cache"
             headers[.accelBuffering] = "no"
@@ -251,8 +278,10 @@ struct Exchange: Sendable {
             let status = Int(upstream.response.status.code)
             finish(status: status, replica: upstream.replica)
             return Response(
-                status: .init(code: status), headers: responseHeaders(upstream.response.headers, streaming: false),
-                body: ResponseBody(byteBuffer: bytes))
+                status: .init(code: status),
+                headers: responseHeaders(upstream.response.headers, streaming: false),
+                body: ResponseBody(byteBuffer: bytes)
+            )
         } catch {
             guard let failure = UpstreamFailure.classify(error) else {
                 finish(status: 499, replica: upstream.replica, note: "client closed the connection")
@@ -281,12 +310,16 @@ struct Exchange: Sendable {
             let bytes = (try? await upstream.response.body.collect(upTo: 1 << 20)) ?? ByteBuffer()
             finish(status: status, replica: upstream.replica, note: "upstream status")
             return Response(
-                status: .init(code: status), headers: responseHeaders(upstream.response.headers, streaming: false),
-                body: ResponseBody(byteBuffer: bytes))
+                status: .init(code: status),
+                headers: responseHeaders(upstream.response.headers, streaming: false),
+                body: ResponseBody(byteBuffer: bytes)
+            )
         }
         let relay = StreamRelay(record: record, upstream: upstream)
         return Response(
-            status: .ok, headers: responseHeaders(upstream.response.headers, streaming: true),
-            body: ResponseBody { writer in try await relay.run(inbound: inbound, writer: &writer) })
+            status: .ok,
+            headers: responseHeaders(upstream.response.headers, streaming: true),
+            body: ResponseBody { writer in try await relay.run(inbound: inbound, writer: &writer) }
+        )
     }
 }

@@ -51,7 +51,10 @@ struct CompletionRequest: Decodable, Sendable {
     /// Decodes a request body for `endpoint`, checking that its required input is present.
     ///
     /// - Throws: ``Invalid`` naming the field.
-    static func decode(_ bytes: some Collection<UInt8> & Sendable, endpoint: CompletionEndpoint) throws(Invalid) -> CompletionRequest {
+    static func decode(
+        _ bytes: some Collection<UInt8> & Sendable,
+        endpoint: CompletionEndpoint
+    ) throws(Invalid) -> CompletionRequest {
         let request: CompletionRequest
         do {
             request = try JSONDecoder().decode(CompletionRequest.self, from: Data(bytes))

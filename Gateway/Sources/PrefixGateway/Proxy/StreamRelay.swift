@@ -48,7 +48,10 @@ struct StreamRelay: Sendable {
             if failure.countsAgainstReplica { record.core.health.requestFailed(upstream.replica) }
             record.logger.warning(
                 "upstream failed mid-stream",
-                metadata: ["replica": "\(upstream.replica)", "failure": "\(failure.rawValue)", "error": "\(description)"])
+                metadata: [
+                    "replica": "\(upstream.replica)", "failure": "\(failure.rawValue)", "error": "\(description)",
+                ]
+            )
             record.finish(status: 200, replica: upstream.replica, note: "upstream failed mid-stream")
             // OpenAI's clients raise on an SSE event carrying "error"; then the stream closes cleanly.
             try await writer.write(APIError.streamInterrupted.serverSentEvent)
@@ -72,7 +75,10 @@ struct StreamRelay: Sendable {
                 first = false
                 upstream.lease.reportFirstToken()
                 record.core.metrics.timeToFirstByte(
-                    ContinuousClock.now - record.start, endpoint: record.endpoint.label, model: record.model)
+                    ContinuousClock.now - record.start,
+                    endpoint: record.endpoint.label,
+                    model: record.model
+                )
             }
             do {
                 try await writer.write(chunk)

@@ -1,12 +1,13 @@
 import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
-import NIOHTTP1
-import NIOPosix
 
 /// The HTTP client the gateway calls replicas with, configured for long streams on plain HTTP/1.1.
 enum UpstreamClient {
@@ -17,20 +18,23 @@ enum UpstreamClient {
         config.httpVersion = .http1Only  // vLLM and SGLang serve HTTP/1.1; h2 only over TLS ALPN anyway
         config.connectionPool = .init(
             idleTimeout: .seconds(60),
-            concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.admission.perReplicaCap + 16)
+            concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.admission.perReplicaCap + 16
+        )
         // Fail a request at once when its replica refuses connections, so that it can be retried elsewhere
         // (by default AsyncHTTPClient keeps retrying the connection until the request's deadline).
         config.connectionPool.retryConnectionEstablishment = false
         config.timeout = .init(
             connect: .milliseconds(Int64(configuration.upstream.connectTimeoutSeconds * 1_000)),
-            read: .milliseconds(Int64(configuration.upstream.readTimeoutSeconds * 1_000)))
+            read: .milliseconds(Int64(configuration.upstream.readTimeoutSeconds * 1_000))
+        )
         config.redirectConfiguration = .disallow
         config.decompression = .disabled
         // 512-byte initial receive buffers instead of 2 KiB: SSE chunks are small, streams are many.
         config.http1_1ConnectionDebugInitializer = { channel in
             channel.setOption(
                 ChannelOptions.recvAllocator,
-                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 16_384))
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 16_384)
+            )
         }
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: config)
     }
@@ -38,7 +42,9 @@ enum UpstreamClient {
     /// Runs `execute` in a child task, so that its deep async frames are freed when the head arrives instead
     /// of staying allocated for the whole life of the stream's task.
     static func executeInChild(
-        _ client: HTTPClient, _ request: HTTPClientRequest, timeout: TimeAmount
+        _ client: HTTPClient,
+        _ request: HTTPClientRequest,
+        timeout: TimeAmount
     ) async throws -> HTTPClientResponse {
         try await withThrowingTaskGroup(of: HTTPClientResponse.self) { group in
             group.addTask { try await client.execute(request, timeout: timeout) }

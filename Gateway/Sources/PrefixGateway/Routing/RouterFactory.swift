@@ -7,30 +7,38 @@ enum RouterFactory {
     ///
     /// - Throws: ``GatewayConfigurationError`` naming the routing field the library rejected.
     static func makeRouter(
-        _ configuration: GatewayConfiguration, replicas: [ReplicaEndpoint]
+        _ configuration: GatewayConfiguration,
+        replicas: [ReplicaEndpoint]
     ) throws(GatewayConfigurationError) -> any PrefixRouter.Router & FleetControl {
         let routing = configuration.routing
         let members = replicas.map { Replica(id: $0.id, weight: $0.weight) }
         let fleet = configuration.fleetConfiguration
         let cap = configuration.admission.perReplicaCap
         let slowStart = Duration.milliseconds(Int64(configuration.health.slowStartSeconds * 1_000))
-        func capped<Base: RoutingStrategy>(_ base: Base) throws(PrefixRouterError) -> FleetRouter<CappedStrategy<Base>> {
+        func capped<Base: RoutingStrategy>(_ base: Base) throws(PrefixRouterError) -> FleetRouter<CappedStrategy<Base>>
+        {
             try FleetRouter(
-                replicas: members, strategy: CappedStrategy(base: base, cap: cap, slowStart: slowStart),
-                configuration: fleet)
+                replicas: members,
+                strategy: CappedStrategy(base: base, cap: cap, slowStart: slowStart),
+                configuration: fleet
+            )
         }
         do {
             switch routing.strategy {
             case .prefixAffinity:
                 return try capped(
-                    PrefixAffinity(keyDepthTokens: routing.keyDepthTokens, fallback: LeastOutstanding()))
+                    PrefixAffinity(keyDepthTokens: routing.keyDepthTokens, fallback: LeastOutstanding())
+                )
             case .cacheAware:
                 return try capped(
-                    CacheAware(capacityPerReplica: routing.cacheBlocksPerReplica, fallback: LeastOutstanding()))
+                    CacheAware(capacityPerReplica: routing.cacheBlocksPerReplica, fallback: LeastOutstanding())
+                )
             case .sticky:
                 return try capped(
                     Sticky(
-                        fallback: PrefixAffinity(keyDepthTokens: routing.keyDepthTokens, fallback: LeastOutstanding())))
+                        fallback: PrefixAffinity(keyDepthTokens: routing.keyDepthTokens, fallback: LeastOutstanding())
+                    )
+                )
             case .leastOutstanding:
                 return try capped(LeastOutstanding())
             case .powerOfTwo:

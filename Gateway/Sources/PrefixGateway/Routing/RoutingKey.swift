@@ -33,7 +33,9 @@ struct WireChatMessage: Decodable, Sendable {
                 String.self,
                 DecodingError.Context(
                     codingPath: c.codingPath + [CodingKeys.content],
-                    debugDescription: "expected a string, an array of content parts, or null"))
+                    debugDescription: "expected a string, an array of content parts, or null"
+                )
+            )
         }
     }
 
@@ -64,7 +66,10 @@ enum WirePrompt: Decodable, Sendable {
                 String.self,
                 DecodingError.Context(
                     codingPath: c.codingPath,
-                    debugDescription: "expected a string, an array of strings, or an array of token ids in 0...4294967295"))
+                    debugDescription:
+                        "expected a string, an array of strings, or an array of token ids in 0...4294967295"
+                )
+            )
         }
     }
 }

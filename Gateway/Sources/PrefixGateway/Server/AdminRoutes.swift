@@ -9,7 +9,8 @@ import PrefixRouter
 /// admin key configured they answer 403.
 enum AdminRoutes {
     static func add(
-        to router: Hummingbird.Router<BasicRequestContext>, core: GatewayCore,
+        to router: Hummingbird.Router<BasicRequestContext>,
+        core: GatewayCore,
         reload: @escaping @Sendable () async throws -> Void
     ) {
         @Sendable func guarded(
@@ -25,12 +26,18 @@ enum AdminRoutes {
 
         router.get("admin/fleet", use: guarded { _, _ in GatewayRoutes.json(FleetView(core: core)) })
 
-        router.post("admin/replicas/:id/drain", use: guarded { _, context in
-            control(core, context) { (id: ReplicaID) throws(PrefixRouterError) in try core.router.drain(id) }
-        })
-        router.post("admin/replicas/:id/undrain", use: guarded { _, context in
-            control(core, context) { (id: ReplicaID) throws(PrefixRouterError) in try core.router.undrain(id) }
-        })
+        router.post(
+            "admin/replicas/:id/drain",
+            use: guarded { _, context in
+                control(core, context) { (id: ReplicaID) throws(PrefixRouterError) in try core.router.drain(id) }
+            }
+        )
+        router.post(
+            "admin/replicas/:id/undrain",
+            use: guarded { _, context in
+                control(core, context) { (id: ReplicaID) throws(PrefixRouterError) in try core.router.undrain(id) }
+            }
+        )
         let setWeight: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, context in
             var request = request
             let body = try await request.collectBody(upTo: 4_096)
@@ -44,22 +51,29 @@ enum AdminRoutes {
         }
         router.put("admin/replicas/:id/weight", use: guarded(setWeight))
         router.post("admin/replicas/:id/weight", use: guarded(setWeight))
-        router.post("admin/reload", use: guarded { _, _ in
-            do {
-                try await reload()
-                return GatewayRoutes.json(FleetView(core: core))
-            } catch {
-                return APIError(
-                    status: .badRequest, message: "\(error)", type: "invalid_request_error", param: nil,
-                    code: "invalid_configuration"
-                ).response()
+        router.post(
+            "admin/reload",
+            use: guarded { _, _ in
+                do {
+                    try await reload()
+                    return GatewayRoutes.json(FleetView(core: core))
+                } catch {
+                    return APIError(
+                        status: .badRequest,
+                        message: "\(error)",
+                        type: "invalid_request_error",
+                        param: nil,
+                        code: "invalid_configuration"
+                    ).response()
+                }
             }
-        })
+        )
     }
 
     /// Applies a control-plane change to the replica named in the path; answers with the fleet view.
     private static func control(
-        _ core: GatewayCore, _ context: BasicRequestContext,
+        _ core: GatewayCore,
+        _ context: BasicRequestContext,
         _ change: (ReplicaID) throws(PrefixRouterError) -> Void
     ) -> Response {
         guard let id = context.parameters.get("id") else {
@@ -69,8 +83,14 @@ enum AdminRoutes {
             try change(ReplicaID(id))
         } catch {
             let status: HTTPResponse.Status = error.code == .unknownReplica ? .notFound : .badRequest
-            return APIError(status: status, message: error.message, type: "invalid_request_error", param: "id", code: nil)
-                .response()
+            return APIError(
+                status: status,
+                message: error.message,
+                type: "invalid_request_error",
+                param: "id",
+                code: nil
+            )
+            .response()
         }
         core.logger.notice("admin change", metadata: ["replica": "\(id)", "path": "\(context.endpointPath ?? "")"])
         return GatewayRoutes.json(FleetView(core: core))
@@ -117,12 +137,20 @@ struct FleetView: Encodable {
             let endpoint = directory.endpoints[replica.id]
             let status = core.health.status(of: replica.id)
             return ReplicaView(
-                id: replica.id.rawValue, url: endpoint?.baseURL ?? "", models: endpoint?.models.sorted() ?? [],
-                weight: replica.weight, health: replica.health.description,
-                state: replica.administrativeState.description, eligible: replica.isEligible,
-                failingChecks: status.activeDown, ejected: status.ejected, outstanding: replica.outstanding,
-                capacity: replica.capacity, outstandingTokens: replica.outstandingTokens,
-                pendingPrefillTokens: replica.pendingPrefillTokens)
+                id: replica.id.rawValue,
+                url: endpoint?.baseURL ?? "",
+                models: endpoint?.models.sorted() ?? [],
+                weight: replica.weight,
+                health: replica.health.description,
+                state: replica.administrativeState.description,
+                eligible: replica.isEligible,
+                failingChecks: status.activeDown,
+                ejected: status.ejected,
+                outstanding: replica.outstanding,
+                capacity: replica.capacity,
+                outstandingTokens: replica.outstandingTokens,
+                pendingPrefillTokens: replica.pendingPrefillTokens
+            )
         }
     }
 }

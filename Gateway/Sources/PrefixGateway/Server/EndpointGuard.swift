@@ -11,7 +11,11 @@ struct EndpointGuard<Context: RequestContext>: RouterMiddleware {
         self.routes = routes.map { (path, methods) in (path.split(separator: "/"), methods) }
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws
         -> Response
     {
         do {

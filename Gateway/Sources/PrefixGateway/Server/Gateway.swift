@@ -1,5 +1,5 @@
-public import Logging
 import Hummingbird
+public import Logging
 import NIOConcurrencyHelpers
 public import PrefixRouter
 import ServiceLifecycle
@@ -30,9 +30,15 @@ public final class Gateway: Sendable {
     ///   - logger: the gateway's logger.
     /// - Throws: ``GatewayConfigurationError`` naming the offending field.
     public init(
-        configuration: GatewayConfiguration, configurationPath: String? = nil, logger: Logger
+        configuration: GatewayConfiguration,
+        configurationPath: String? = nil,
+        logger: Logger
     ) throws(GatewayConfigurationError) {
-        core = try GatewayCore(configuration: configuration, source: configurationPath ?? "configuration", logger: logger)
+        core = try GatewayCore(
+            configuration: configuration,
+            source: configurationPath ?? "configuration",
+            logger: logger
+        )
         self.configurationPath = configurationPath
         reloadLock.withLockedValue { $0 = configuration }
         if configuration.auth.apiKeys.isEmpty {
@@ -63,12 +69,18 @@ public final class Gateway: Sendable {
             server: .http1(
                 configuration: .init(
                     additionalChannelHandlers: [ReceiveBufferSizer()],
-                    idleTimeout: .milliseconds(Int64(configuration.listen.idleTimeoutSeconds * 1_000)))),
+                    idleTimeout: .milliseconds(Int64(configuration.listen.idleTimeoutSeconds * 1_000))
+                )
+            ),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.listen.host, port: configuration.listen.port),
-                serverName: nil, backlog: configuration.listen.backlog, reuseAddress: true),
+                serverName: nil,
+                backlog: configuration.listen.backlog,
+                reuseAddress: true
+            ),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-            logger: core.logger)
+            logger: core.logger
+        )
         var services: [any Service] = [
             UpstreamClientService(client: client), HealthChecker(core: core, client: client),
         ]
@@ -80,9 +92,13 @@ public final class Gateway: Sendable {
         services.append(app)
         services.append(ShutdownNotifier(core: core))
         var groupConfiguration = ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: gracefulShutdownSignals, logger: core.logger)
+            services: services,
+            gracefulShutdownSignals: gracefulShutdownSignals,
+            logger: core.logger
+        )
         groupConfiguration.maximumGracefulShutdownDuration = .milliseconds(
-            Int64(configuration.shutdown.gracePeriodSeconds * 1_000))
+            Int64(configuration.shutdown.gracePeriodSeconds * 1_000)
+        )
         groupConfiguration.maximumCancellationDuration = .seconds(15)
         let serviceGroup = ServiceGroup(configuration: groupConfiguration)
         group.withLockedValue { $0 = serviceGroup }
@@ -91,7 +107,8 @@ public final class Gateway: Sendable {
             metadata: [
                 "listen": "\(configuration.listen.host):\(configuration.listen.port)",
                 "replicas": "\(configuration.replicas.count)", "strategy": "\(configuration.routing.strategy.rawValue)",
-            ])
+            ]
+        )
         try await serviceGroup.run()
     }
 
@@ -126,7 +143,10 @@ public final class Gateway: Sendable {
     /// a restart (listen address, admission, upstream, routing, health, shutdown) are kept, with a warning.
     ///
     /// - Throws: ``GatewayConfigurationError`` when `configuration` is invalid; nothing is changed then.
-    public func reload(_ configuration: GatewayConfiguration, source: String = "configuration") throws(GatewayConfigurationError) {
+    public func reload(
+        _ configuration: GatewayConfiguration,
+        source: String = "configuration"
+    ) throws(GatewayConfigurationError) {
         try configuration.validate(source: source)
         let runtime = try GatewayRuntime(configuration, source: source)
         do {
@@ -168,14 +188,16 @@ public final class Gateway: Sendable {
             fixed.routing.sessionHeader = current.routing.sessionHeader
             if fixed != current {
                 core.logger.warning(
-                    "configuration reload: only replicas, models, weights, keys and the session header change without a restart")
+                    "configuration reload: only replicas, models, weights, keys and the session header change without a restart"
+                )
             }
             current.replicas = configuration.replicas
             current.auth = configuration.auth
             current.routing.sessionHeader = configuration.routing.sessionHeader
             core.logger.notice(
                 "configuration reloaded",
-                metadata: ["replicas": "\(new.order.count)", "models": "\(new.models.joined(separator: ","))"])
+                metadata: ["replicas": "\(new.order.count)", "models": "\(new.models.joined(separator: ","))"]
+            )
         }
     }
 }

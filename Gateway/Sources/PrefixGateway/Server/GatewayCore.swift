@@ -29,7 +29,12 @@ final class GatewayCore: Sendable {
         self.router = router
         self.gate = AdmissionGate(limit: configuration.admission.maxInFlight)
         self.metrics = metrics
-        self.health = ReplicaHealthBook(router: router, settings: configuration.health, metrics: metrics, logger: logger)
+        self.health = ReplicaHealthBook(
+            router: router,
+            settings: configuration.health,
+            metrics: metrics,
+            logger: logger
+        )
         self.logger = logger
         self.retryAdvice = RetryAdvice(upToSeconds: configuration.admission.retryAfterSeconds)
         self.runtimeBox = NIOLockedValueBox(runtime)

@@ -15,7 +15,9 @@ import PrefixRouter
 ///   `POST reload`.
 enum GatewayRoutes {
     static func build(
-        core: GatewayCore, client: HTTPClient, reload: @escaping @Sendable () async throws -> Void
+        core: GatewayCore,
+        client: HTTPClient,
+        reload: @escaping @Sendable () async throws -> Void
     )
         -> Hummingbird.Router<BasicRequestContext>
     {
@@ -26,7 +28,8 @@ enum GatewayRoutes {
                 "/health": [.get], "/metrics": [.get], "/admin/fleet": [.get], "/admin/reload": [.post],
                 "/admin/replicas/:id/drain": [.post], "/admin/replicas/:id/undrain": [.post],
                 "/admin/replicas/:id/weight": [.put, .post],
-            ]))
+            ])
+        )
         let proxy = CompletionProxy(core: core, client: client)
         router.post("v1/chat/completions") { request, context in
             await proxy.handle(request, context: context, endpoint: .chatCompletions)
@@ -47,8 +50,10 @@ enum GatewayRoutes {
         router.get("metrics") { _, _ -> Response in
             core.metrics.update(from: core.router.snapshot(), inFlight: core.gate.current)
             return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: core.metrics.render())))
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: core.metrics.render()))
+            )
         }
         AdminRoutes.add(to: router, core: core, reload: reload)
         return router
@@ -60,8 +65,10 @@ enum GatewayRoutes {
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 }
 

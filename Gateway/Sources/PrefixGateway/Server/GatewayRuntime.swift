@@ -25,7 +25,11 @@ struct GatewayRuntime: Sendable {
             do {
                 endpoints.append(try ReplicaEndpoint(replica))
             } catch {
-                throw GatewayConfigurationError(source: source, field: "replicas[\(position)].\(error.field)", error.message)
+                throw GatewayConfigurationError(
+                    source: source,
+                    field: "replicas[\(position)].\(error.field)",
+                    error.message
+                )
             }
         }
         directory = ReplicaDirectory(endpoints)

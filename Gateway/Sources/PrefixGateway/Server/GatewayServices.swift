@@ -37,7 +37,10 @@ struct HangupReloader: Service {
             do {
                 try await reload()
             } catch {
-                logger.error("configuration reload failed; keeping the running configuration", metadata: ["error": "\(error)"])
+                logger.error(
+                    "configuration reload failed; keeping the running configuration",
+                    metadata: ["error": "\(error)"]
+                )
             }
         }
     }

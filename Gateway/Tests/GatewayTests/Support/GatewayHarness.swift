@@ -22,7 +22,10 @@ struct GatewayHarness: Sendable {
 
     /// A JSON POST; returns status, headers and the whole body as text.
     func post(
-        _ path: String, body: String, headers: [(String, String)] = [], timeout: TimeAmount = .seconds(30)
+        _ path: String,
+        body: String,
+        headers: [(String, String)] = [],
+        timeout: TimeAmount = .seconds(30)
     ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = .POST
@@ -35,7 +38,11 @@ struct GatewayHarness: Sendable {
     }
 
     /// A GET; returns status, headers and body text.
-    func get(_ path: String, headers: [(String, String)] = [], method: HTTPMethod = .GET) async throws
+    func get(
+        _ path: String,
+        headers: [(String, String)] = [],
+        method: HTTPMethod = .GET
+    ) async throws
         -> (status: Int, headers: HTTPHeaders, body: String)
     {
         var request = HTTPClientRequest(url: baseURL + path)
@@ -49,13 +56,16 @@ struct GatewayHarness: Sendable {
     /// A chat request body.
     func chat(_ messages: [(String, String)], stream: Bool = true, maxTokens: Int = 4, model: String? = nil) -> String {
         let list = messages.map { #"{"role":\#(jsonString($0.0)),"content":\#(jsonString($0.1))}"# }
-        return #"{"model":\#(jsonString(model ?? self.model)),"stream":\#(stream),"max_tokens":\#(maxTokens),"messages":[\#(list.joined(separator: ","))]}"#
+        return
+            #"{"model":\#(jsonString(model ?? self.model)),"stream":\#(stream),"max_tokens":\#(maxTokens),"messages":[\#(list.joined(separator: ","))]}"#
     }
 
     /// Waits until `condition` holds, polling; fails the test after `seconds` (a bound on an eventual
     /// condition, not a speed assertion).
     func eventually(
-        _ what: String, seconds: Double = 20, _ condition: @Sendable () async throws -> Bool
+        _ what: String,
+        seconds: Double = 20,
+        _ condition: @Sendable () async throws -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1_000))
         while ContinuousClock.now < deadline {
@@ -134,11 +144,19 @@ func withGateway(
         guard let port = await iterator.next() else { throw CancellationError() }
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.httpVersion = .http1Only
-        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        clientConfiguration.connectionPool = .init(
+            idleTimeout: .seconds(30),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: 64
+        )
         clientConfiguration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: clientConfiguration)
         let harness = GatewayHarness(
-            gateway: gateway, port: port, engines: engines, client: client, model: engine.models.first ?? testModel)
+            gateway: gateway,
+            port: port,
+            engines: engines,
+            client: client,
+            model: engine.models.first ?? testModel
+        )
         var failure: (any Error)?
         do {
             try await body(harness)
@@ -166,7 +184,10 @@ func deadPort() async throws -> Int {
 
 /// Opens a stream and returns once its first chunk arrived; the client keeps it open until the returned
 /// continuation yields, then stops reading and drops it (a hang-up if the stream has not ended).
-func openStream(_ harness: GatewayHarness, _ text: String) async throws
+func openStream(
+    _ harness: GatewayHarness,
+    _ text: String
+) async throws
     -> (Task<Void, any Error>, AsyncStream<Void>.Continuation)
 {
     let (opened, openedContinuation) = AsyncStream<Void>.makeStream()
