@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Simulation) import PrefixRouter
 import Testing
 
 /// Run by `.ci/run` under the thread sanitizer (`--filter Concurrency`).
@@ -238,7 +238,7 @@ struct ConcurrencyTests {
         #expect(reasons[.newSession, default: 0] > tableCapacity, "\(reasons)")
         Self.expectQuiescent(router, ids: ids)
         // More than `tableCapacity` sessions were pinned, and the table never shrinks.
-        #expect(router.withFleet { _, strategy in strategy.table?.count } == tableCapacity)
+        #expect(router.withStrategy { _, strategy in strategy.table?.count } == tableCapacity)
         let afterChurn = Self.indexCounts(router) { $0.fallback.index }
         #expect(Set(afterChurn.keys).isSubset(of: Set(ids)), "\(afterChurn)")
         #expect(afterChurn.values.allSatisfy { $0 <= indexCapacity }, "\(afterChurn)")
@@ -246,7 +246,7 @@ struct ConcurrencyTests {
         reasons = try await Self.stress(router, ids: ids, tasks: tasks, routesPerTask: 1_000, sessions: true, churn: false)
         #expect(reasons[.session, default: 0] > 0, "\(reasons)")
         Self.expectQuiescent(router, ids: ids)
-        #expect(router.withFleet { _, strategy in strategy.table?.count } == tableCapacity)
+        #expect(router.withStrategy { _, strategy in strategy.table?.count } == tableCapacity)
         // About 2,000 distinct blocks went to 6 replicas through CacheAware: some table is full.
         let counts = Self.indexCounts(router) { $0.fallback.index }
         #expect(Set(counts.keys).isSubset(of: Set(ids)), "\(counts)")
@@ -259,7 +259,7 @@ struct ConcurrencyTests {
     static func indexCounts<Strategy: RoutingStrategy>(
         _ router: FleetRouter<Strategy>, _ index: (Strategy) -> PrefixIndex
     ) -> [ReplicaID: Int] {
-        router.withFleet { _, strategy in
+        router.withStrategy { _, strategy in
             let index = index(strategy)
             return Dictionary(uniqueKeysWithValues: index.replicas.map { ($0, index.count(for: $0)) })
         }

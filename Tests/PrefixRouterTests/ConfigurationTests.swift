@@ -65,6 +65,11 @@ struct ConfigurationTests {
     @Test func strategyParameters() {
         #expect(Self.code { _ = try PrefixAffinity(keyDepthTokens: 0, fallback: RoundRobin()) } == .invalidParameter)
         #expect(Self.code { _ = try SessionTable(timeToLive: .zero) } == .invalidParameter)
+        // Catches: an unbounded TTL (`now + .seconds(Int64.max)` traps on the first pin).
+        #expect(Self.code { _ = try SessionTable(timeToLive: .seconds(Int64.max)) } == .invalidParameter)
+        #expect(Self.code { _ = try SessionTable(timeToLive: .seconds(366 * 86_400)) } == .invalidParameter)
+        #expect(Self.code { _ = try CacheAware(prefixWeight: .infinity, fallback: RoundRobin()) } == .invalidParameter)
+        #expect(Self.code { _ = try CacheAware(loadWeight: 1e7, fallback: RoundRobin()) } == .invalidParameter)
         #expect(Self.code { _ = try SessionTable(capacity: 0) } == .invalidParameter)
     }
 

@@ -83,6 +83,8 @@ public struct Sticky<Fallback: RoutingStrategy>: RoutingStrategy {
 public struct SessionTable: Sendable {
     /// The largest accepted capacity (node numbers are 32-bit).
     public static let maximumCapacity = 1 << 30
+    /// The longest accepted time to live: 365 days.
+    public static let maximumTimeToLive = Duration.seconds(365 * 86_400)
 
     /// How long a session stays pinned after its last request.
     public let timeToLive: Duration
@@ -101,8 +103,10 @@ public struct SessionTable: Sendable {
     ///   `1...maximumCapacity`.
     /// - Complexity: O(1).
     public init(timeToLive: Duration = .seconds(600), capacity: Int = 100_000) throws(PrefixRouterError) {
-        guard timeToLive > .zero else {
-            throw PrefixRouterError(.invalidParameter, "timeToLive: expected a positive duration, found \(timeToLive)")
+        // Bounded above so that `now + timeToLive` can never overflow the clock (Duration arithmetic traps).
+        guard timeToLive > .zero, timeToLive <= SessionTable.maximumTimeToLive else {
+            throw PrefixRouterError(
+                .invalidParameter, "timeToLive: expected a positive duration of at most 365 days, found \(timeToLive)")
         }
         guard (1...SessionTable.maximumCapacity).contains(capacity) else {
             throw PrefixRouterError(
