@@ -1,5 +1,5 @@
 import FleetSimulation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod-\($0)") } }

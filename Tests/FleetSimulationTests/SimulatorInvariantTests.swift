@@ -1,5 +1,5 @@
 @testable import FleetSimulation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 @Suite struct SimulatorInvariantTests {

@@ -1,5 +1,5 @@
 @testable import FleetSimulation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 
 /// Small workloads for tests (the debug build is slow).
 enum TestWorkloads {

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// Golden block hashes. Gateways in different processes, versions and platforms must agree on these, so the

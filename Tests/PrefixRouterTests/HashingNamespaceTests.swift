@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// ``HashNamespace``: the documented root encoding, and isolation of different models, adapters and salts.

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 
 /// An independent re-implementation of the documented hashing formats, built byte by byte with shifts and
 /// calling only ``XXH3Hash``, so that tests compare ``PrefixHasher`` against the specification rather than

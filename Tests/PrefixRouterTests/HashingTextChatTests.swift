@@ -1,5 +1,5 @@
 import Foundation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// Tokenizer-free text hashing and the canonical chat serialization.

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// Known-answer tests of the XXH3-64 function the library uses (ROUTING.md §1, from xxHash's

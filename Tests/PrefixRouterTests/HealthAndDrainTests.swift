@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// Health (up/down, from health checks) and administration (active/draining, from operators) are separate:

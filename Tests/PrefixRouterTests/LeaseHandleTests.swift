@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// The streaming pattern: a response body written after the handler returns owns its lease through a

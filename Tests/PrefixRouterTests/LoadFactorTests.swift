@@ -1,4 +1,4 @@
-@testable import PrefixRouter
+@_spi(Internals) @testable import PrefixRouter
 import Testing
 
 /// The bounded-load capacity in exact integer arithmetic (`LoadFactor`), and the configuration bounds that

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 private func hashes(_ values: [UInt64]) -> [BlockHash] { values.map(BlockHash.init(rawValue:)) }

@@ -1,5 +1,5 @@
 import Foundation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// README.md's usage example, compiled and run. The lines between the markers must appear verbatim in

@@ -1,4 +1,4 @@
-@_spi(Simulation) import PrefixRouter
+@_spi(Internals) @_spi(Simulation) import PrefixRouter
 import Testing
 
 /// `route(_:excluding:)`: a retry after a replica refused the connection skips it, for every strategy, and

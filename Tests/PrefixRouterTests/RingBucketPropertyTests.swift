@@ -1,4 +1,4 @@
-@testable import PrefixRouter
+@_spi(Internals) @testable import PrefixRouter
 import Testing
 
 /// `HashRing`'s bucket table (`firstPoint(atOrAfter:)`) against a plain binary search over the sorted points.

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// Ring placement is part of the library's contract: every gateway process, on every platform and every

@@ -1,4 +1,4 @@
-@testable import PrefixRouter
+@_spi(Internals) @testable import PrefixRouter
 import Testing
 
 /// `SessionTable`, the state of `Sticky`'s table mode: LRU eviction, TTL expiry, the capacity bound.

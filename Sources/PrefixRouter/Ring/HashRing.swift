@@ -119,7 +119,7 @@ public struct HashRing: Sendable {
     }
 
     /// The position on the ring of virtual node `virtualNode` of replica `id`. Pure and stable.
-    public static func point(of id: ReplicaID, virtualNode: Int) -> UInt64 {
+    @_spi(Internals) public static func point(of id: ReplicaID, virtualNode: Int) -> UInt64 {
         var scratch: [UInt8] = []
         return point(of: id, virtualNode: virtualNode, scratch: &scratch)
     }
@@ -173,7 +173,7 @@ public struct HashRing: Sendable {
     /// bounded-load lookup spills to, in order. A pure function of `(key, membership)`.
     ///
     /// - Complexity: O(V) in the worst case; allocates the result.
-    public func spillOrder(of key: UInt64) -> [ReplicaID] {
+    @_spi(Internals) public func spillOrder(of key: UInt64) -> [ReplicaID] {
         guard !points.isEmpty else { return [] }
         var seen = [Bool](repeating: false, count: members.count)
         var order: [ReplicaID] = []
