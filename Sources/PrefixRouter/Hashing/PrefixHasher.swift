@@ -58,10 +58,12 @@ public struct PrefixHasher: Sendable {
     ///   - namespace: the model, adapter and cache salt; requests in different namespaces never share hashes.
     ///   - tailPolicy: whether a final partial block is hashed; ``TailPolicy/dropPartial`` by default.
     /// - Throws: ``PrefixRouterError`` with code `.invalidBlockSize` when `blockSize` is outside
-    ///   ``blockSizeRange``.
+    ///   ``blockSizeRange``; with code `.invalidParameter` naming libxxhash when the loaded library is older
+    ///   than 0.8.0 or does not compute XXH3 as specified (see ``HashSchema/validateLibrary()``).
     public init(
         blockSize: Int = 16, namespace: HashNamespace = HashNamespace(), tailPolicy: TailPolicy = .dropPartial
     ) throws(PrefixRouterError) {
+        try HashSchema.validateLibrary()
         guard Self.blockSizeRange.contains(blockSize) else {
             throw PrefixRouterError(
                 .invalidBlockSize,
