@@ -1,8 +1,27 @@
 @testable import PrefixRouter
 import Testing
 
-/// ``HashSchema``: the libxxhash check.
+/// ``HashSchema``: the version carried by every root and chat serialization, and the libxxhash check.
 @Suite struct HashingSchemaTests {
+    /// Mutation caught: the version not bumped, or not written into the root or the chat serialization (then
+    /// keys of two versions could coincide).
+    @Test func versionIsInTheRootAndTheChatBytes() throws {
+        #expect(HashSchema.version == 2)
+        #expect(ChatSerialization.formatVersion == HashSchema.version)
+        #expect(ChatSerialization.canonicalBytes(of: []).first == 2)
+        let namespaces = [HashNamespace(), HashNamespace(model: "m", adapter: "a", cacheSalt: "s")]
+        for namespace in namespaces {
+            let v2 = HashingReference.root(
+                model: namespace.model, adapter: namespace.adapter, cacheSalt: namespace.cacheSalt, version: 2)
+            let v1 = HashingReference.root(
+                model: namespace.model, adapter: namespace.adapter, cacheSalt: namespace.cacheSalt, version: 1)
+            #expect(namespace.root == v2)
+            #expect(namespace.root != v1, "version 2 roots differ from version 1 roots")
+        }
+        // Version 1's pinned default root, from the previous golden tests: the reference still reproduces it.
+        #expect(HashingReference.root(model: "", adapter: nil, cacheSalt: nil, version: 1) == 0xFCC8_0D10_A450_3882)
+    }
+
     /// Mutation caught: the runtime check removed, inverted or run against the header's version instead of
     /// the loaded library's.
     @Test func theLoadedLibraryPasses() throws {

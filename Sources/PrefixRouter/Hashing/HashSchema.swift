@@ -1,10 +1,17 @@
 internal import CXXHash
 
-/// The hashing schema: the definition of every hash that decides where a request goes, and the check that
-/// the XXH3 library in use computes them as specified.
+/// The versioned definition of every hash that decides where a request goes, and the check that the
+/// XXH3 library in use computes them as specified.
 ///
 /// Gateways that share a fleet route a prompt to the same replica only if they compute the same hashes, so
-/// every gateway of a fleet must hash with a compatible libxxhash.
+/// every gateway of a fleet must run the same schema version with a compatible libxxhash. The schema covers:
+///
+/// - the namespace root (``HashNamespace/root``), whose first encoded byte is ``version``, so hashes of
+///   different versions never coincide except by a 64-bit collision;
+/// - the token, text and chat block chains seeded with that root (``PrefixHasher``), including the chat
+///   serialization (``ChatSerialization``).
+///
+/// Version 2 (this release) changed the chat serialization and, through the root's first byte, every hash.
 ///
 /// ### The libxxhash check
 /// Every hash is XXH3-64 from the system's libxxhash. XXH3's output was frozen in xxHash 0.8.0 (release
@@ -15,6 +22,9 @@ internal import CXXHash
 /// once per process, lazily; ``PrefixHasher/init(blockSize:namespace:tailPolicy:)`` performs it, so hashing
 /// itself pays nothing.
 public enum HashSchema {
+    /// The current schema version, the first byte of every namespace-root encoding and chat serialization.
+    public static let version: UInt8 = 2
+
     /// The oldest libxxhash accepted, as `XXH_VERSION_NUMBER` (`major·10000 + minor·100 + release`): 0.8.0.
     public static let minimumXXHashVersionNumber = 800
 
@@ -67,4 +77,5 @@ public enum HashSchema {
     static func versionString(_ number: Int) -> String {
         "\(number / 10_000).\(number / 100 % 100).\(number % 100)"
     }
+
 }

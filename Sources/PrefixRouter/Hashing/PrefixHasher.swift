@@ -16,8 +16,14 @@
 ///
 /// ### Text without a tokenizer
 /// ``blockHashes(ofText:)`` hashes UTF-8 bytes in chunks of `4·B` bytes (4 bytes ≈ 1 token), chained the same
-/// way from the same root. Chat requests go through ``ChatSerialization`` first, so roles and message
+/// way from the same root. Chat requests go through ``ChatSerialization`` first, so tools, roles and message
 /// boundaries are part of the bytes.
+///
+/// ### Schema
+/// The root encoding and the chat serialization form one versioned schema
+/// (``HashSchema/version``): gateways that share a fleet must run the same version. Creating a hasher
+/// checks once per process that the loaded libxxhash computes the schema's XXH3 values
+/// (``HashSchema/validateLibrary()``).
 ///
 /// ### The tail block
 /// By default (``TailPolicy/dropPartial``) a final block shorter than `B` tokens (or `4·B` bytes) is not
