@@ -132,6 +132,15 @@ import Testing
         ])
     }
 
+    @Test func ringPositions() {
+        let keys: [UInt64] = [0, 1, 42, .max, 0x1234_5678_9ABC_DEF0]
+        #expect(keys.map(HashSchema.ringPosition(forKey:)) == keys.map(HashingReference.ringPosition))
+        // GOLDEN: never change.
+        #expect(keys.map(HashSchema.ringPosition(forKey:)) == [
+            0x37F4_166B_E72E_16FD, 0xC0F6_7B4B_7EDE_7B8A, 0xB03D_7200_423B_3C83, 0x3634_A420_7CFD_2C48,
+            0x212F_3E2A_801E_0D0E,
+        ])
+    }
 }
 
 /// The parts of an OpenAI chat-completions body that a gateway hashes; other members are ignored.

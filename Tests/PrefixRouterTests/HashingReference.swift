@@ -8,6 +8,8 @@ enum HashingReference {
     static let version: UInt8 = 2
     /// The documented fixed seed of the namespace root (ASCII "PREFIXNS").
     static let rootSeed: UInt64 = 0x5052_4546_4958_4E53
+    /// The documented fixed seed of the ring key mixing (ASCII "PREFIXRK").
+    static let ringKeySeed: UInt64 = 0x5052_4546_4958_524B
 
     /// `value` as 8 little-endian bytes, built with shifts.
     static func le64(_ value: Int) -> [UInt8] { le64(UInt64(value)) }
@@ -33,6 +35,11 @@ enum HashingReference {
             }
         }
         return XXH3Hash.hash(bytes, seed: rootSeed)
+    }
+
+    /// The documented ring key mixing: XXH3-64 of the key's 8 little-endian bytes, seeded "PREFIXRK".
+    static func ringPosition(_ key: UInt64) -> UInt64 {
+        XXH3Hash.hash(le64(key), seed: ringKeySeed)
     }
 
     /// Chains XXH3 over `chunk`-byte slices of `bytes`, seeded with `root`; the tail is hashed if `includeTail`.

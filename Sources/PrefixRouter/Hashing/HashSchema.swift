@@ -9,9 +9,10 @@ internal import CXXHash
 /// - the namespace root (``HashNamespace/root``), whose first encoded byte is ``version``, so hashes of
 ///   different versions never coincide except by a 64-bit collision;
 /// - the token, text and chat block chains seeded with that root (``PrefixHasher``), including the chat
-///   serialization (``ChatSerialization``).
+///   serialization (``ChatSerialization``);
+/// - the ring key mixing of ``PrefixAffinity`` (``ringPosition(forKey:)``).
 ///
-/// Version 2 (this release) changed the chat serialization and, through the root's first byte, every hash.
+/// Version 2 (this release) changed all three.
 ///
 /// ### The libxxhash check
 /// Every hash is XXH3-64 from the system's libxxhash. XXH3's output was frozen in xxHash 0.8.0 (release
@@ -30,6 +31,10 @@ public enum HashSchema {
 
     /// The version number of the libxxhash loaded in this process (`XXH_versionNumber()`), for logs.
     public static var xxhashVersionNumber: Int { Int(XXH_versionNumber()) }
+
+    /// The fixed XXH3 seed of ``ringPosition(forKey:)``: the ASCII bytes of `"PREFIXRK"` read as a
+    /// big-endian integer.
+    public static let ringKeySeed: UInt64 = 0x5052_4546_4958_524B
 
     /// Throws if the libxxhash loaded in this process does not compute the schema's XXH3 values.
     ///
@@ -78,4 +83,17 @@ public enum HashSchema {
         "\(number / 10_000).\(number / 100 % 100).\(number % 100)"
     }
 
+    /// Where a 64-bit ring key lands on the consistent-hash ring: XXH3-64 of the key's 8 little-endian bytes,
+    /// seeded with ``ringKeySeed``.
+    ///
+    /// Keys are mixed once before the ring lookup so that any 64-bit key spreads over the whole ring, not only
+    /// keys that are already uniform hashes: a caller that keys on small integers (engine block ids, counters)
+    /// would otherwise land every request below the ring's first point, on one replica. Mixing a chained
+    /// block hash costs one XXH3 call on 8 bytes and is part of schema version 2.
+    ///
+    /// - Complexity: O(1), no allocation.
+    @inlinable
+    public static func ringPosition(forKey key: UInt64) -> UInt64 {
+        withUnsafeBytes(of: key.littleEndian) { XXH3.hash($0, seed: ringKeySeed) }
+    }
 }

@@ -20,7 +20,7 @@
 /// boundaries are part of the bytes.
 ///
 /// ### Schema
-/// The root encoding and the chat serialization form one versioned schema
+/// The root encoding, the chat serialization and the ring key mixing form one versioned schema
 /// (``HashSchema/version``): gateways that share a fleet must run the same version. Creating a hasher
 /// checks once per process that the loaded libxxhash computes the schema's XXH3 values
 /// (``HashSchema/validateLibrary()``).
