@@ -12,7 +12,8 @@ internal import CXXHash
 ///   serialization (``ChatSerialization``);
 /// - the ring key mixing of ``PrefixAffinity`` (``ringPosition(forKey:)``).
 ///
-/// Version 2 (this release) changed all three.
+/// Version 2 (this release) changed all three; <doc:HashingSchema> describes what each version hashes and
+/// what a fleet sees while its gateways upgrade one by one.
 ///
 /// ### The libxxhash check
 /// Every hash is XXH3-64 from the system's libxxhash. XXH3's output was frozen in xxHash 0.8.0 (release
