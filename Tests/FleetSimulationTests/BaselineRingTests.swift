@@ -84,7 +84,12 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
             placed.insert(try #require(oursRig.route(request, keep: true)).replica)
         }
         #expect(placed.count == 30)
-        #expect(oursRig.load(of: owner) == 1)
+        // PrefixAffinity mixes its key onto the ring: its owner is that of the mixed first block.
+        let oursOwner = try #require(
+            oursRig.withStrategy { fleet, _ in
+                fleet.ringOwner(of: HashSchema.ringPosition(forKey: hot[0].rawValue)).map { fleet.id(of: $0) }
+            })
+        #expect(oursRig.load(of: oursOwner) == 1)
     }
 
     /// The documented literal reading (`in_flight ≤ …`) does not reproduce the failure: an idle endpoint always
@@ -121,8 +126,10 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
         // 200 blocks of 16 tokens; the default key depth (2,048 tokens) keys on block 127.
         let p = prompt(31, blocks: 200)
         let request = RoutingRequest(blockHashes: p, blockSize: 16)
-        let key = try #require(strategy.keyed.ringKey(of: request))
-        #expect(key == p[127].rawValue)
+        #expect(strategy.keyed.ringKey(of: request) == p[127].rawValue)
+        // The ring position is the mixed key (PrefixAffinity's), not the raw block hash.
+        let key = try #require(strategy.keyed.ringPosition(of: request))
+        #expect(key == HashSchema.ringPosition(forKey: p[127].rawValue))
         let owner = try #require(rig.withStrategy { fleet, _ in fleet.ringOwner(of: key).map { fleet.id(of: $0) } })
         rig.hold(500, on: owner)
         #expect(rig.route(request)?.replica == owner)

@@ -1,7 +1,7 @@
 @_spi(Internals) import PrefixRouter
 import Testing
 
-/// Known-answer tests of the XXH3-64 function the library uses (ROUTING.md §1, from xxHash's
+/// Known-answer tests of the XXH3-64 function the library uses (from xxHash's
 /// `cli/xsum_sanity_check.c`). If these fail, libxxhash is older than 0.8.0 or miscompiled.
 @Suite struct HashingXXH3Tests {
     static let primeSeed: UInt64 = 11_400_714_785_074_694_797  // 0x9E3779B185EBCA8D

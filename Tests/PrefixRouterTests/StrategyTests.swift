@@ -183,7 +183,7 @@ struct AffinityTests {
         #expect(loads[owner] == loads.values.max())
         // Replicas fill in the ring's clockwise order from the key: the distinct replicas, in the order they
         // were first used, are a prefix of the spill order.
-        let key = try #require(try PrefixAffinity(keyDepthTokens: 16, fallback: RoundRobin()).ringKey(of: request()))
+        let key = try #require(try PrefixAffinity(keyDepthTokens: 16, fallback: RoundRobin()).ringPosition(of: request()))
         let order = held.map(\.replica).reduce(into: [ReplicaID]()) { if !$0.contains($1) { $0.append($1) } }
         #expect(order.count > 1)
         #expect(Array(router.ring.spillOrder(of: key).prefix(order.count)) == order)
@@ -239,7 +239,7 @@ struct AffinityTests {
         try router.markDown(owner.replica)
         let moved = try #require(router.route(request))
         #expect(moved.replica != owner.replica)
-        #expect(moved.replica == router.ring.spillOrder(of: 42)[1])
+        #expect(moved.replica == router.ring.spillOrder(of: HashSchema.ringPosition(forKey: 42))[1])
         moved.lease.release()
         try router.markUp(owner.replica)
         #expect(router.route(request)?.replica == owner.replica)

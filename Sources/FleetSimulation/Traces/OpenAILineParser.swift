@@ -47,7 +47,7 @@ struct OpenAILineParser: TraceLineParser {
         if body.has("messages") {
             let messages = try chatMessages(body)
             hashes = hasher.blockHashes(ofChat: messages)
-            bytes = messages.reduce(0) { $0 + $1.role.utf8.count + $1.content.utf8.count }
+            bytes = messages.reduce(0) { $0 + $1.role.utf8.count + ($1.content?.plainText.utf8.count ?? 0) }
         } else if body.has("prompt") {
             let prompt = try promptText(body)
             hashes = hasher.blockHashes(ofText: prompt)

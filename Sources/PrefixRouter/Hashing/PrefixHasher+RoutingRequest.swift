@@ -8,13 +8,19 @@ extension PrefixHasher {
             sessionKey: sessionKey)
     }
 
-    /// A routing request for a chat (OpenAI-style `messages` a gateway has already decoded): the hashes of
-    /// its canonical serialization, ``blockSize`` (estimated tokens per chunk) and an estimated token count of
-    /// `⌈serialized bytes / 4⌉`.
+    /// A routing request for a chat (OpenAI-style `messages` and `tools` a gateway has already decoded): the
+    /// hashes of its canonical serialization (``blockHashes(ofChat:tools:)``), ``blockSize`` (estimated
+    /// tokens per chunk) and an estimated token count of `⌈serialized bytes / 4⌉`.
     ///
-    /// - Complexity: O(total bytes); two allocations.
-    public func routingRequest(chat messages: [ChatMessage], sessionKey: String? = nil) -> RoutingRequest {
-        let bytes = ChatSerialization.canonicalBytes(of: messages)
+    /// - Parameters:
+    ///   - messages: the request's `messages`, in order.
+    ///   - tools: the request's `tools` array (tool definitions), in order; empty when it has none.
+    ///   - sessionKey: the session key for session affinity, if any.
+    /// - Complexity: O(total bytes); two allocations for text-only messages without tools.
+    public func routingRequest(
+        chat messages: [ChatMessage], tools: [JSONValue] = [], sessionKey: String? = nil
+    ) -> RoutingRequest {
+        let bytes = ChatSerialization.canonicalBytes(of: messages, tools: tools)
         let hashes = bytes.withUnsafeBytes { blockHashes(ofUTF8: $0) }
         return RoutingRequest(
             blockHashes: hashes, blockSize: blockSize,
