@@ -1,5 +1,5 @@
 import Foundation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// Decoding OpenAI chat-completions bodies into ``ChatMessage`` and ``JSONValue``: every valid body decodes, so

@@ -1,5 +1,5 @@
 import Foundation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// ``JSONValue``: decoding any JSON, and the RFC 8785 canonical form that tools, tool calls and non-text content

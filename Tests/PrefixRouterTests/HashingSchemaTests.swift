@@ -1,4 +1,4 @@
-@testable import PrefixRouter
+@_spi(Internals) @testable import PrefixRouter
 import Testing
 
 /// ``HashSchema``: the version carried by every root and chat serialization, the libxxhash check, and the
@@ -40,14 +40,14 @@ import Testing
         #expect(HashSchema.libraryProblem(versionNumber: 10_203, abcHash: 0x78AF_5F94_892F_3950) == nil)
 
         let old = try #require(HashSchema.libraryProblem(versionNumber: 703, abcHash: 0x78AF_5F94_892F_3950))
-        #expect(old.code == .invalidParameter)
+        #expect(old.code == .incompatibleLibrary)
         #expect(old.message.contains("libxxhash"))
         #expect(old.message.contains("0.7.3"), "names the version found: \(old.message)")
         #expect(old.message.contains("0.8.0"), "names the version needed: \(old.message)")
         #expect(HashSchema.libraryProblem(versionNumber: 799, abcHash: 0x78AF_5F94_892F_3950) != nil)
 
         let wrong = try #require(HashSchema.libraryProblem(versionNumber: 801, abcHash: 0x1234))
-        #expect(wrong.code == .invalidParameter)
+        #expect(wrong.code == .incompatibleLibrary)
         #expect(wrong.message.contains("libxxhash"))
         #expect(wrong.message.contains("0.8.1"))
         #expect(wrong.message.contains("0x1234"))

@@ -1,7 +1,7 @@
 import Benchmark
 import BenchmarkFixtures
 import BenchmarkSupport
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 
 // Prompt hashing: chained block hashes beside one-shot XXH3 over the same bytes, and text and chat hashing.
 //

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 
 /// Mooncake JSONL: `{"timestamp": ms, "input_length": n, "output_length": m, "hash_ids": [...]}`.
 ///

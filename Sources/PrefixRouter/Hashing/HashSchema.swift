@@ -42,7 +42,7 @@ public enum HashSchema {
     /// Call it once at startup to fail fast with a clear message; ``PrefixHasher``'s initialiser calls it too.
     /// The check itself runs once per process (the result is cached), so later calls cost a load.
     ///
-    /// - Throws: ``PrefixRouterError`` with code `.invalidParameter` naming libxxhash, the version found and
+    /// - Throws: ``PrefixRouterError`` with code ``PrefixRouterError/Code/incompatibleLibrary`` naming libxxhash, the version found and
     ///   the version required, when the loaded library is older than 0.8.0 or fails xxHash's known answer for
     ///   `"abc"`.
     public static func validateLibrary() throws(PrefixRouterError) {
@@ -64,14 +64,14 @@ public enum HashSchema {
     static func libraryProblem(versionNumber: Int, abcHash: UInt64) -> PrefixRouterError? {
         guard versionNumber >= minimumXXHashVersionNumber else {
             return PrefixRouterError(
-                .invalidParameter,
+                .incompatibleLibrary,
                 "libxxhash: expected version 0.8.0 or later (XXH3 output is stable from 0.8.0 on; older releases "
                     + "hash differently, so this gateway would disagree with its peers), found "
                     + "\(versionString(versionNumber)) loaded at run time; install libxxhash >= 0.8.0")
         }
         guard abcHash == abcKnownAnswer else {
             return PrefixRouterError(
-                .invalidParameter,
+                .incompatibleLibrary,
                 "libxxhash: expected XXH3-64(\"abc\") = 0x78af5f94892f3950 (xxHash's known answer), found 0x"
                     + "\(String(abcHash, radix: 16)) with libxxhash \(versionString(versionNumber)); the library "
                     + "is not a compatible build of xxHash >= 0.8.0")

@@ -8,7 +8,7 @@ public struct PrefixRouterError: Error, Hashable, Sendable, CustomStringConverti
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case emptyReplicaID, duplicateReplicaID, unknownReplica, invalidWeight, invalidLoadFactor
-            case invalidBlockSize, invalidVirtualNodes, invalidParameter, invalidInput
+            case invalidBlockSize, invalidVirtualNodes, invalidParameter, invalidInput, incompatibleLibrary
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -31,6 +31,9 @@ public struct PrefixRouterError: Error, Hashable, Sendable, CustomStringConverti
         public static let invalidParameter = Code(.invalidParameter)
         /// An input (a request body, a message list) cannot be hashed.
         public static let invalidInput = Code(.invalidInput)
+        /// The loaded libxxhash would hash differently from other gateways (older than 0.8.0, or a wrong known
+        /// answer).
+        public static let incompatibleLibrary = Code(.incompatibleLibrary)
 
         public var description: String {
             switch value {
@@ -43,6 +46,7 @@ public struct PrefixRouterError: Error, Hashable, Sendable, CustomStringConverti
             case .invalidVirtualNodes: "invalidVirtualNodes"
             case .invalidParameter: "invalidParameter"
             case .invalidInput: "invalidInput"
+            case .incompatibleLibrary: "incompatibleLibrary"
             }
         }
     }
