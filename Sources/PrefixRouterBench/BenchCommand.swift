@@ -1,5 +1,5 @@
 import ArgumentParser
-import FleetSimulation
+import _FleetSimulation
 import Foundation
 
 /// `PrefixRouterBench`: replays a trace (or the built-in synthetic workload) through a simulated fleet once

@@ -1,4 +1,4 @@
-import FleetSimulation
+import _FleetSimulation
 @_spi(Internals) import PrefixRouter
 import Testing
 

@@ -1,4 +1,4 @@
-@testable import FleetSimulation
+@testable import _FleetSimulation
 @_spi(Internals) import PrefixRouter
 import Testing
 

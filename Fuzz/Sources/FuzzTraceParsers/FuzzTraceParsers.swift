@@ -1,4 +1,4 @@
-import FleetSimulation
+import _FleetSimulation
 
 /// libFuzzer entry point: feeds the input to every trace parser, detected and forced, stopping at the first
 /// error and skipping invalid lines. Any crash, trap or sanitizer report is a bug: bad input must only
