@@ -1,6 +1,7 @@
-@testable import _FleetSimulation
 @_spi(Internals) import PrefixRouter
 import Testing
+
+@testable import _FleetSimulation
 
 @Suite struct ChurnTests {
     /// The share of the 64-bit key space that `id` owns on the ring of `members` (weight 1 each), computed
@@ -48,10 +49,13 @@ import Testing
         parameters.churn = true
         parameters.keyDepthTokens = 1 << 20
         let report = try BenchRunner.run(
-            trace: trace, parameters: parameters,
-            strategies: ["consistent-hash", "round-robin"].compactMap(StrategyCatalog.entry(named:)))
+            trace: trace,
+            parameters: parameters,
+            strategies: ["consistent-hash", "round-robin"].compactMap(StrategyCatalog.entry(named:))
+        )
         try #require(report.strategies.count == 2)
-        let ring = report.strategies[0], roundRobin = report.strategies[1]
+        let ring = report.strategies[0]
+        let roundRobin = report.strategies[1]
         try #require(ring.strategy == "consistent-hash" && roundRobin.strategy == "round-robin")
 
         let ids = FleetSimulator.replicaIDs(count: replicas)

@@ -20,7 +20,11 @@ struct ConcurrencyTests {
                         let key = random.next(below: 4) == 0 ? 12_345 : random.next()
                         if let decision = router.route(keyedRequest(key)) {
                             routed += 1
-                            if random.next(below: 3) == 0 { decision.lease.release() } else { held.append(decision.lease) }
+                            if random.next(below: 3) == 0 {
+                                decision.lease.release()
+                            } else {
+                                held.append(decision.lease)
+                            }
                         }
                         if held.count > 64 || (step % 97 == 0 && !held.isEmpty) {
                             let lease = held.remove(at: random.next(below: held.count))
@@ -109,7 +113,11 @@ struct ConcurrencyTests {
     /// more task changes membership with `add`, `remove`, `markDown`, `markUp` and `drain`, and returns the
     /// decisions' reasons. Every lease is released before it returns; membership ends as `ids`.
     static func stress<Strategy: RoutingStrategy>(
-        _ router: FleetRouter<Strategy>, ids: [ReplicaID], tasks: Int, routesPerTask: Int, sessions: Bool,
+        _ router: FleetRouter<Strategy>,
+        ids: [ReplicaID],
+        tasks: Int,
+        routesPerTask: Int,
+        sessions: Bool,
         churn: Bool = true
     ) async throws -> [RoutingReason: Int] {
         try await withThrowingTaskGroup(of: [RoutingReason: Int].self) { group in
@@ -121,7 +129,11 @@ struct ConcurrencyTests {
                     for _ in 0..<routesPerTask {
                         if let decision = router.route(Self.request(using: &random, sessions: sessions)) {
                             reasons[decision.reason, default: 0] += 1
-                            if random.next(below: 3) == 0 { decision.lease.release() } else { held.append(decision.lease) }
+                            if random.next(below: 3) == 0 {
+                                decision.lease.release()
+                            } else {
+                                held.append(decision.lease)
+                            }
                         }
                         if held.count > 32 || (random.next(below: 50) == 0 && !held.isEmpty) {
                             let lease = held.remove(at: random.next(below: held.count))
@@ -148,7 +160,8 @@ struct ConcurrencyTests {
     /// 150 rounds of membership changes, each leaving membership as `ids`: remove and re-add, mark down and
     /// up, drain and mark up, or add and remove a replica that is not in `ids`.
     static func churnMembership<Strategy: RoutingStrategy>(
-        of router: FleetRouter<Strategy>, ids: [ReplicaID]
+        of router: FleetRouter<Strategy>,
+        ids: [ReplicaID]
     ) async throws {
         var random = RandomSource(seed: 0xC4A2)
         for round in 0..<150 {
@@ -199,9 +212,17 @@ struct ConcurrencyTests {
         let capacity = 64
         let router = try FleetRouter(
             replicaIDs: ids,
-            strategy: try CacheAware(capacityPerReplica: capacity, fallback: LeastOutstanding(seed: 1), seed: 1))
-        let tasks = 4, routesPerTask = 4_000
-        var reasons = try await Self.stress(router, ids: ids, tasks: tasks, routesPerTask: routesPerTask, sessions: false)
+            strategy: try CacheAware(capacityPerReplica: capacity, fallback: LeastOutstanding(seed: 1), seed: 1)
+        )
+        let tasks = 4
+        let routesPerTask = 4_000
+        var reasons = try await Self.stress(
+            router,
+            ids: ids,
+            tasks: tasks,
+            routesPerTask: routesPerTask,
+            sessions: false
+        )
         #expect(reasons.values.reduce(0, +) > tasks * routesPerTask / 2, "\(reasons)")
         Self.expectQuiescent(router, ids: ids)
         let afterChurn = Self.indexCounts(router) { $0.index }
@@ -209,7 +230,14 @@ struct ConcurrencyTests {
         #expect(afterChurn.values.allSatisfy { $0 <= capacity }, "\(afterChurn)")
         // The churn may have emptied the index at the end (a removal drops a replica's table): concurrent routes
         // without churn then fill it again, which must stop at the capacity.
-        reasons = try await Self.stress(router, ids: ids, tasks: tasks, routesPerTask: 1_000, sessions: false, churn: false)
+        reasons = try await Self.stress(
+            router,
+            ids: ids,
+            tasks: tasks,
+            routesPerTask: 1_000,
+            sessions: false,
+            churn: false
+        )
         #expect(reasons[CacheAware<LeastOutstanding>.cacheMatchReason, default: 0] > 0, "\(reasons)")
         Self.expectQuiescent(router, ids: ids)
         // About 9,000 distinct blocks went to 6 replicas: some replica received more than its capacity.
@@ -228,12 +256,23 @@ struct ConcurrencyTests {
     @Test("Sticky table over CacheAware: concurrent routes, releases and churn end at zero, table within capacity")
     func stickyTableStress() async throws {
         let ids = replicaIDs(6)
-        let tableCapacity = 32, indexCapacity = 64
+        let tableCapacity = 32
+        let indexCapacity = 64
         let table = try SessionTable(timeToLive: .seconds(600), capacity: tableCapacity)
         let fallback = try CacheAware(capacityPerReplica: indexCapacity, fallback: LeastOutstanding(seed: 2), seed: 2)
-        let router = try FleetRouter(replicaIDs: ids, strategy: Sticky(sessionTable: table, fallback: fallback, seed: 2))
-        let tasks = 4, routesPerTask = 4_000
-        var reasons = try await Self.stress(router, ids: ids, tasks: tasks, routesPerTask: routesPerTask, sessions: true)
+        let router = try FleetRouter(
+            replicaIDs: ids,
+            strategy: Sticky(sessionTable: table, fallback: fallback, seed: 2)
+        )
+        let tasks = 4
+        let routesPerTask = 4_000
+        var reasons = try await Self.stress(
+            router,
+            ids: ids,
+            tasks: tasks,
+            routesPerTask: routesPerTask,
+            sessions: true
+        )
         #expect(reasons.values.reduce(0, +) > tasks * routesPerTask / 2, "\(reasons)")
         #expect(reasons[.newSession, default: 0] > tableCapacity, "\(reasons)")
         Self.expectQuiescent(router, ids: ids)
@@ -243,7 +282,14 @@ struct ConcurrencyTests {
         #expect(Set(afterChurn.keys).isSubset(of: Set(ids)), "\(afterChurn)")
         #expect(afterChurn.values.allSatisfy { $0 <= indexCapacity }, "\(afterChurn)")
         // Without churn, hot sessions are found again (a pinned replica may be down or gone during churn).
-        reasons = try await Self.stress(router, ids: ids, tasks: tasks, routesPerTask: 1_000, sessions: true, churn: false)
+        reasons = try await Self.stress(
+            router,
+            ids: ids,
+            tasks: tasks,
+            routesPerTask: 1_000,
+            sessions: true,
+            churn: false
+        )
         #expect(reasons[.session, default: 0] > 0, "\(reasons)")
         Self.expectQuiescent(router, ids: ids)
         #expect(router.withStrategy { _, strategy in strategy.table?.count } == tableCapacity)
@@ -257,7 +303,8 @@ struct ConcurrencyTests {
     /// The blocks held per replica by the prefix index that `index` finds in the router's strategy (read
     /// under the router's lock).
     static func indexCounts<Strategy: RoutingStrategy>(
-        _ router: FleetRouter<Strategy>, _ index: (Strategy) -> PrefixIndex
+        _ router: FleetRouter<Strategy>,
+        _ index: (Strategy) -> PrefixIndex
     ) -> [ReplicaID: Int] {
         router.withStrategy { _, strategy in
             let index = index(strategy)

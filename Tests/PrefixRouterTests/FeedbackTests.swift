@@ -37,7 +37,8 @@ struct FeedbackTests {
     func forwarding() throws {
         let router = try FleetRouter(
             replicaIDs: replicaIDs(3),
-            strategy: PrefixAffinity(fallback: CacheAware(fallback: RoundRobin(), seed: 1)))
+            strategy: PrefixAffinity(fallback: CacheAware(fallback: RoundRobin(), seed: 1))
+        )
         router.observe(.placement(blockHashes: [BlockHash(5)], replica: "r0"))
         #expect(router.withStrategy { _, strategy in strategy.fallback.index.count(for: "r0") } == 1)
     }

@@ -25,7 +25,8 @@ import Testing
                   {"type": "text", "text": "And this one?", "annotations": []}
                 ]}
              ]}
-            """#)
+            """#
+        )
         #expect(body.messages.count == 2)
         #expect(body.messages[0] == ChatMessage(role: "developer", content: .parts([.text("Be brief.")])))
         let user = body.messages[1]
@@ -39,18 +40,23 @@ import Testing
         #expect(parts[0] == .text("What is in this image?"))
         #expect(parts[3] == .text("And this one?"))
         #expect(
-            parts[1] == .other(.object([
-                "type": .string("image_url"),
-                "image_url": .object([
-                    "url": .string("data:image/png;base64,iVBORw0KGgo="), "detail": .string("high"),
-                ]),
-            ])))
+            parts[1]
+                == .other(
+                    .object([
+                        "type": .string("image_url"),
+                        "image_url": .object([
+                            "url": .string("data:image/png;base64,iVBORw0KGgo="), "detail": .string("high"),
+                        ]),
+                    ])
+                )
+        )
         #expect(user.content?.plainText == "What is in this image?\nAnd this one?")
         let hasher = try PrefixHasher(blockSize: 4)
         // A single text part hashes like the plain string.
         #expect(
             hasher.blockHashes(ofChat: [body.messages[0]])
-                == hasher.blockHashes(ofChat: [ChatMessage(role: "developer", content: "Be brief.")]))
+                == hasher.blockHashes(ofChat: [ChatMessage(role: "developer", content: "Be brief.")])
+        )
     }
 
     /// Mutation caught: `null` or absent content rejected, `tool_calls` or `tool_call_id` not decoded, or a
@@ -75,7 +81,8 @@ import Testing
                                                      "function": {"name": "get_weather", "arguments": "{}"}}]},
                {"role": "assistant", "content": "Paris 18 °C, Rome 21 °C.", "function_call": null, "audio": null}
              ]}
-            """#)
+            """#
+        )
         #expect(body.messages.count == 6)
         let tools = try #require(body.tools)
         #expect(tools.count == 1)
@@ -112,20 +119,27 @@ import Testing
     @Test func codableRoundTripUsesTheWireKeys() throws {
         let json = #"[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi","name":"ana"}]"#
         let messages = try JSONDecoder().decode([ChatMessage].self, from: Data(json.utf8))
-        #expect(messages == [
-            ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Hi", name: "ana"),
-        ])
+        #expect(
+            messages == [
+                ChatMessage(role: "system", content: "Be brief."),
+                ChatMessage(role: "user", content: "Hi", name: "ana"),
+            ]
+        )
         let all = [
             ChatMessage(role: "user", content: .parts([.text("a"), .other(.object(["type": .string("file")]))])),
             ChatMessage(
-                role: "assistant", content: nil,
-                toolCalls: [.object(["id": .string("c"), "type": .string("function")])]),
+                role: "assistant",
+                content: nil,
+                toolCalls: [.object(["id": .string("c"), "type": .string("function")])]
+            ),
             ChatMessage(role: "tool", content: .text("42"), toolCallID: "c"),
         ]
         let encoded = try JSONEncoder().encode(all)
         #expect(try JSONDecoder().decode([ChatMessage].self, from: encoded) == all)
         let object = try #require(
-            try JSONSerialization.jsonObject(with: encoded) as? [[String: Any]], "an array of objects")
+            try JSONSerialization.jsonObject(with: encoded) as? [[String: Any]],
+            "an array of objects"
+        )
         #expect(object[1]["tool_calls"] != nil)
         #expect(object[1]["content"] is NSNull, "nil content encodes as null")
         #expect(object[2]["tool_call_id"] as? String == "c")
@@ -155,7 +169,9 @@ import Testing
                     context
                 case .keyNotFound(let key, let context):
                     DecodingError.Context(
-                        codingPath: context.codingPath + [key], debugDescription: context.debugDescription)
+                        codingPath: context.codingPath + [key],
+                        debugDescription: context.debugDescription
+                    )
                 @unknown default: nil
                 }
             let path = context?.codingPath.map(\.stringValue).joined(separator: ".") ?? ""

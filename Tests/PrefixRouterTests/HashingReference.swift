@@ -93,7 +93,8 @@ enum HashingReference {
             return "[" + elements.map(canonicalJSON).joined(separator: ",") + "]"
         case .object(let members):
             let sorted = members.sorted { Array($0.key.utf16).lexicographicallyPrecedes(Array($1.key.utf16)) }
-            return "{" + sorted.map { canonicalJSON(.string($0.key)) + ":" + canonicalJSON($0.value) }
+            return "{"
+                + sorted.map { canonicalJSON(.string($0.key)) + ":" + canonicalJSON($0.value) }
                 .joined(separator: ",") + "}"
         }
     }

@@ -1,5 +1,6 @@
-@_spi(Internals) @testable import PrefixRouter
 import Testing
+
+@_spi(Internals) @testable import PrefixRouter
 
 /// ``HashSchema``: the version carried by every root and chat serialization, the libxxhash check, and the
 /// ring key mixing of ``PrefixAffinity``.
@@ -13,9 +14,17 @@ import Testing
         let namespaces = [HashNamespace(), HashNamespace(model: "m", adapter: "a", cacheSalt: "s")]
         for namespace in namespaces {
             let v2 = HashingReference.root(
-                model: namespace.model, adapter: namespace.adapter, cacheSalt: namespace.cacheSalt, version: 2)
+                model: namespace.model,
+                adapter: namespace.adapter,
+                cacheSalt: namespace.cacheSalt,
+                version: 2
+            )
             let v1 = HashingReference.root(
-                model: namespace.model, adapter: namespace.adapter, cacheSalt: namespace.cacheSalt, version: 1)
+                model: namespace.model,
+                adapter: namespace.adapter,
+                cacheSalt: namespace.cacheSalt,
+                version: 1
+            )
             #expect(namespace.root == v2)
             #expect(namespace.root != v1, "version 2 roots differ from version 1 roots")
         }
@@ -75,7 +84,9 @@ import Testing
     @Test func smallIntegerKeysSpreadOverTheReplicas() throws {
         let replicas = replicaIDs(8)
         let router = try FleetRouter(
-            replicaIDs: replicas, strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1)))
+            replicaIDs: replicas,
+            strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1))
+        )
         var perReplica: [ReplicaID: Int] = [:]
         for key in UInt64(0)..<1_000 {
             let decision = try #require(router.route(keyedRequest(key)))
@@ -99,7 +110,8 @@ import Testing
         let members = RingGoldenTests.members
         let router = try FleetRouter(
             replicas: members.map { Replica(id: $0) },
-            strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1)))
+            strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1))
+        )
         let keys: [UInt64] = [0, 1, 42, .max, 0x1234_5678_9ABC_DEF0]
         var placed: [String] = []
         for key in keys {

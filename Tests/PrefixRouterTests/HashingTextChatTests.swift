@@ -17,8 +17,11 @@ import Testing
             #expect(hasher.textChunkBytes == 4 * blockSize)
             for text in texts {
                 let expected = HashingReference.chain(
-                    Array(text.utf8), chunk: 4 * blockSize, root: Self.root,
-                    includeTail: policy == .includePartial)
+                    Array(text.utf8),
+                    chunk: 4 * blockSize,
+                    root: Self.root,
+                    includeTail: policy == .includePartial
+                )
                 let hashes = hasher.blockHashes(ofText: text)
                 #expect(hashes == expected, "blockSize \(blockSize), \(text.utf8.count) bytes")
                 let raw = Array(text.utf8).withUnsafeBytes { hasher.blockHashes(ofUTF8: $0) }
@@ -97,14 +100,20 @@ import Testing
         }
         #expect(ChatSerialization.formatVersion == 2)
         let bytes = ChatSerialization.canonicalBytes(of: [ChatMessage(role: "user", content: "hi", name: "bo")])
-        let expected: [UInt8] = [0x02, 0xF6] + Array("user".utf8) + [0xFF, 0xF7] + Array("bo".utf8) + [0xFF, 0xF9]
+        let expected: [UInt8] =
+            [0x02, 0xF6] + Array("user".utf8) + [0xFF, 0xF7] + Array("bo".utf8) + [0xFF, 0xF9]
             + Array("hi".utf8) + [0xFF]
         #expect(bytes == expected)
         let tool = JSONValue.object(["b": .number(1), "a": .array([.bool(true), .null])])
         let call = ChatMessage(
-            role: "assistant", content: nil, toolCalls: [.object(["id": .string("c1")])], toolCallID: "t")
+            role: "assistant",
+            content: nil,
+            toolCalls: [.object(["id": .string("c1")])],
+            toolCallID: "t"
+        )
         let full = ChatSerialization.canonicalBytes(of: [call], tools: [tool])
-        let expectedFull: [UInt8] = [0x02, 0xF5] + Array(#"{"a":[true,null],"b":1}"#.utf8) + [0xFF, 0xF6]
+        let expectedFull: [UInt8] =
+            [0x02, 0xF5] + Array(#"{"a":[true,null],"b":1}"#.utf8) + [0xFF, 0xF6]
             + Array("assistant".utf8) + [0xFF, 0xF8, UInt8(ascii: "t"), 0xFF, 0xF9, 0xFF, 0xFA]
             + Array(#"{"id":"c1"}"#.utf8) + [0xFF]
         #expect(full == expectedFull)
@@ -113,7 +122,8 @@ import Testing
     /// Messages `[user: "a", user: body]` and the single message whose content is `"a"` followed by version 1's
     /// framing of a boundary and `body`: byte-identical under version 1 except its last 8 bytes.
     static func v1ForgedPair(first: String, second: String) throws -> (honest: [ChatMessage], forged: [ChatMessage]) {
-        let forgedBytes = Array(first.utf8) + HashingReference.le64(first.utf8.count) + Array("user".utf8)
+        let forgedBytes =
+            Array(first.utf8) + HashingReference.le64(first.utf8.count) + Array("user".utf8)
             + HashingReference.le64(4) + [0x00] + Array(second.utf8)
         try #require(forgedBytes.allSatisfy { $0 < 0x80 }, "ASCII, so that the forged content is a valid string")
         let forgedContent = String(decoding: forgedBytes, as: UTF8.self)
@@ -201,9 +211,11 @@ import Testing
             }
             func message() -> ChatMessage {
                 ChatMessage(
-                    role: roles[random.next(below: roles.count)], content: .text(text()),
+                    role: roles[random.next(below: roles.count)],
+                    content: .text(text()),
                     name: random.next(below: 4) == 0 ? text() : nil,
-                    toolCallID: random.next(below: 4) == 0 ? text() : nil)
+                    toolCallID: random.next(below: 4) == 0 ? text() : nil
+                )
             }
             let list = (0..<random.next(below: 4)).map { _ in message() }
             var other = list
@@ -211,15 +223,21 @@ import Testing
             case 0: other += (0..<(1 + random.next(below: 2))).map { _ in message() }
             case 1 where list.count >= 2:
                 // Merge the last two messages, with version 1's framing of the boundary spelled out in the content.
-                let last = list[list.count - 1], previous = list[list.count - 2]
+                let last = list[list.count - 1]
+                let previous = list[list.count - 2]
                 let previousContent = HashingReference.contentBytes(previous.content)
-                let forged = previousContent + HashingReference.le64(previousContent.count) + Array(last.role.utf8)
+                let forged =
+                    previousContent + HashingReference.le64(previousContent.count) + Array(last.role.utf8)
                     + HashingReference.le64(last.role.utf8.count) + [0x00] + HashingReference.contentBytes(last.content)
-                other = Array(list.dropLast(2)) + [
-                    ChatMessage(
-                        role: previous.role, content: .text(String(decoding: forged, as: UTF8.self)),
-                        name: previous.name, toolCallID: previous.toolCallID)
-                ]
+                other =
+                    Array(list.dropLast(2)) + [
+                        ChatMessage(
+                            role: previous.role,
+                            content: .text(String(decoding: forged, as: UTF8.self)),
+                            name: previous.name,
+                            toolCallID: previous.toolCallID
+                        )
+                    ]
             default: other = (0..<random.next(below: 4)).map { _ in message() }
             }
             let a = ChatSerialization.canonicalBytes(of: list)
@@ -258,7 +276,7 @@ import Testing
     @Test func chatPrefixesSurvive() throws {
         let hasher = try PrefixHasher(blockSize: 16)
         let tools: [JSONValue] = [
-            .object(["type": .string("function"), "function": .object(["name": .string("lookup")])]),
+            .object(["type": .string("function"), "function": .object(["name": .string("lookup")])])
         ]
         let system = ChatMessage(role: "system", content: String(repeating: "Policy text. ", count: 50))
         let document = String(repeating: "Quarterly revenue grew in every region. ", count: 20)
@@ -268,13 +286,16 @@ import Testing
             "id": .string("call_9"), "type": .string("function"),
             "function": .object(["name": .string("lookup"), "arguments": .string("{\"q\":\"revenue\"}")]),
         ])
-        let turn2 = turn1 + [
-            ChatMessage(role: "assistant", content: nil, toolCalls: [call]),
-            ChatMessage(role: "tool", content: .text("Up 12%."), toolCallID: "call_9"),
-        ]
-        let turn3 = turn2 + [
-            ChatMessage(role: "assistant", content: "Revenue, by 12%."), ChatMessage(role: "user", content: "Where?"),
-        ]
+        let turn2 =
+            turn1 + [
+                ChatMessage(role: "assistant", content: nil, toolCalls: [call]),
+                ChatMessage(role: "tool", content: .text("Up 12%."), toolCallID: "call_9"),
+            ]
+        let turn3 =
+            turn2 + [
+                ChatMessage(role: "assistant", content: "Revenue, by 12%."),
+                ChatMessage(role: "user", content: "Where?"),
+            ]
         for toolSet in [[], tools] {
             let h1 = hasher.blockHashes(ofChat: turn1, tools: toolSet)
             let h2 = hasher.blockHashes(ofChat: turn2, tools: toolSet)
@@ -358,7 +379,9 @@ import Testing
         let numbers = try JSONDecoder().decode([JSONValue].self, from: Data(#"[{"n": 1.0, "m": 1e0}]"#.utf8))
         let integers = try JSONDecoder().decode([JSONValue].self, from: Data(#"[{"m": 1, "n": 1}]"#.utf8))
         #expect(
-            hasher.blockHashes(ofChat: messages, tools: numbers) == hasher.blockHashes(ofChat: messages, tools: integers))
+            hasher.blockHashes(ofChat: messages, tools: numbers)
+                == hasher.blockHashes(ofChat: messages, tools: integers)
+        )
     }
 
     /// Mutation caught: text parts joined differently from vLLM (no separator, another separator), a single

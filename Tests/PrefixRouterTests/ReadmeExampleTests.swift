@@ -12,7 +12,8 @@ struct ReadmeExampleTests {
         let router = try FleetRouter(
             replicaIDs: ["vllm-0:8000", "vllm-1:8000", "vllm-2:8000"],
             strategy: try PrefixAffinity(fallback: LeastOutstanding()),
-            configuration: FleetConfiguration(minimumCapacity: 8))
+            configuration: FleetConfiguration(minimumCapacity: 8)
+        )
 
         // In a request handler (any async context, any number at once):
         func handle(promptTokens: [UInt32]) async -> String? {

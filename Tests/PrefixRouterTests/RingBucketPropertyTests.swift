@@ -1,5 +1,6 @@
-@_spi(Internals) @testable import PrefixRouter
 import Testing
+
+@_spi(Internals) @testable import PrefixRouter
 
 /// `HashRing`'s bucket table (`firstPoint(atOrAfter:)`) against a plain binary search over the sorted points.
 @Suite("Ring bucket table")
@@ -17,7 +18,8 @@ struct RingBucketPropertyTests {
 
     /// The index of the first point ≥ `key` in sorted `points`, or `points.count`: a plain binary search.
     static func lowerBound(_ key: UInt64, in points: [UInt64]) -> Int {
-        var low = 0, high = points.count
+        var low = 0
+        var high = points.count
         while low < high {
             let middle = (low + high) / 2
             if points[middle] < key { low = middle + 1 } else { high = middle }
@@ -86,7 +88,10 @@ struct RingBucketPropertyTests {
         for key in keys where ring.firstPoint(atOrAfter: key) != Self.firstPoint(atOrAfter: key, in: ring.points) {
             mismatches.append(key)
         }
-        #expect(mismatches.isEmpty, "size \(size) seed \(seed): \(mismatches.count) keys, first \(mismatches.prefix(5))")
+        #expect(
+            mismatches.isEmpty,
+            "size \(size) seed \(seed): \(mismatches.count) keys, first \(mismatches.prefix(5))"
+        )
     }
 
     /// The bucket table on synthetic sorted points that put values exactly on bucket boundaries, just below

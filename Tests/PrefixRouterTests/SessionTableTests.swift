@@ -1,5 +1,6 @@
-@_spi(Internals) @testable import PrefixRouter
 import Testing
+
+@_spi(Internals) @testable import PrefixRouter
 
 /// `SessionTable`, the state of `Sticky`'s table mode: LRU eviction, TTL expiry, the capacity bound.
 @Suite("Session table")
@@ -151,7 +152,9 @@ struct SessionTableTests {
     func stickyKeepsTheSessionInUse() throws {
         let table = try SessionTable(timeToLive: .seconds(60), capacity: 8)
         let router = try FleetRouter(
-            replicaIDs: replicaIDs(4), strategy: Sticky(sessionTable: table, fallback: RoundRobin(), seed: 3))
+            replicaIDs: replicaIDs(4),
+            strategy: Sticky(sessionTable: table, fallback: RoundRobin(), seed: 3)
+        )
         let first = try #require(router.route(RoutingRequest(sessionKey: "kept"), at: Self.at(0)))
         first.lease.release()
         for index in 0..<100 {

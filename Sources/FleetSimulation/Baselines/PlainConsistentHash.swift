@@ -18,7 +18,8 @@ public struct PlainConsistentHash<Fallback: RoutingStrategy>: RoutingStrategy {
     ///
     /// - Throws: ``PrefixRouterError`` if `keyDepthTokens` or `minimumBlocks` is below 1.
     public init(
-        keyDepthTokens: Int = PrefixAffinity<Fallback>.defaultKeyDepthTokens, minimumBlocks: Int = 1,
+        keyDepthTokens: Int = PrefixAffinity<Fallback>.defaultKeyDepthTokens,
+        minimumBlocks: Int = 1,
         fallback: Fallback
     ) throws(PrefixRouterError) {
         keyed = try PrefixAffinity(keyDepthTokens: keyDepthTokens, minimumBlocks: minimumBlocks, fallback: fallback)

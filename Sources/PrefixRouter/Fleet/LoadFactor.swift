@@ -30,7 +30,8 @@ public struct LoadFactor: Hashable, Comparable, Sendable, CustomStringConvertibl
         guard LoadFactor.thousandthsRange.contains(thousandths) else {
             throw PrefixRouterError(
                 .invalidLoadFactor,
-                "loadFactor: expected 1.001...100 (1001...100000 thousandths), found \(thousandths) thousandths")
+                "loadFactor: expected 1.001...100 (1001...100000 thousandths), found \(thousandths) thousandths"
+            )
         }
         self.thousandths = thousandths
     }
@@ -46,7 +47,8 @@ public struct LoadFactor: Hashable, Comparable, Sendable, CustomStringConvertibl
         else {
             throw PrefixRouterError(
                 .invalidLoadFactor,
-                "loadFactor: expected a finite number in 1.001...100 (greater than 1, in thousandths), found \(value)")
+                "loadFactor: expected a finite number in 1.001...100 (greater than 1, in thousandths), found \(value)"
+            )
         }
         self.thousandths = Int((value * 1_000).rounded())
     }

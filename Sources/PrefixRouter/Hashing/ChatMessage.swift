@@ -32,7 +32,10 @@ public struct ChatMessage: Hashable, Sendable, Codable {
 
     /// Creates a message with any content and the tool fields.
     public init(
-        role: String, content: ChatContent?, name: String? = nil, toolCalls: [JSONValue]? = nil,
+        role: String,
+        content: ChatContent?,
+        name: String? = nil,
+        toolCalls: [JSONValue]? = nil,
         toolCallID: String? = nil
     ) {
         self.role = role
@@ -110,7 +113,9 @@ public enum ChatContent: Hashable, Sendable, Codable {
                 ChatContent.self,
                 DecodingError.Context(
                     codingPath: decoder.codingPath,
-                    debugDescription: "content: expected a string, an array of content parts or null"))
+                    debugDescription: "content: expected a string, an array of content parts or null"
+                )
+            )
         }
         self = .text(text)
     }
@@ -152,7 +157,9 @@ public enum ChatContentPart: Hashable, Sendable, Codable {
         let json = try container.decode(JSONValue.self)
         guard case .object(let members) = json, case .string(let type)? = members["type"] else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "content part: expected an object with a string \"type\"")
+                in: container,
+                debugDescription: "content part: expected an object with a string \"type\""
+            )
         }
         guard type == "text" else {
             self = .other(json)
@@ -160,7 +167,9 @@ public enum ChatContentPart: Hashable, Sendable, Codable {
         }
         guard case .string(let text)? = members["text"] else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "content part of type \"text\": expected a string \"text\"")
+                in: container,
+                debugDescription: "content part of type \"text\": expected a string \"text\""
+            )
         }
         self = .text(text)
     }

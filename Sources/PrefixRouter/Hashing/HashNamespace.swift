@@ -64,4 +64,3 @@ public struct HashNamespace: Hashable, Sendable {
         encoding.append(contentsOf: field.utf8)
     }
 }
-

@@ -55,7 +55,8 @@ public enum HashSchema {
         versionNumber: Int(XXH_versionNumber()),
         abcHash: withUnsafeBytes(of: (UInt8(ascii: "a"), UInt8(ascii: "b"), UInt8(ascii: "c"))) {
             XXH3.hash($0, seed: 0)
-        })
+        }
+    )
 
     /// XXH3-64 of `"abc"` (seed 0), from xxHash's `cli/xsum_sanity_check.c`.
     static let abcKnownAnswer: UInt64 = 0x78AF_5F94_892F_3950
@@ -67,14 +68,16 @@ public enum HashSchema {
                 .incompatibleLibrary,
                 "libxxhash: expected version 0.8.0 or later (XXH3 output is stable from 0.8.0 on; older releases "
                     + "hash differently, so this gateway would disagree with its peers), found "
-                    + "\(versionString(versionNumber)) loaded at run time; install libxxhash >= 0.8.0")
+                    + "\(versionString(versionNumber)) loaded at run time; install libxxhash >= 0.8.0"
+            )
         }
         guard abcHash == abcKnownAnswer else {
             return PrefixRouterError(
                 .incompatibleLibrary,
                 "libxxhash: expected XXH3-64(\"abc\") = 0x78af5f94892f3950 (xxHash's known answer), found 0x"
                     + "\(String(abcHash, radix: 16)) with libxxhash \(versionString(versionNumber)); the library "
-                    + "is not a compatible build of xxHash >= 0.8.0")
+                    + "is not a compatible build of xxHash >= 0.8.0"
+            )
         }
         return nil
     }

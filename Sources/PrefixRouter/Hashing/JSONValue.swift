@@ -47,7 +47,8 @@ public enum JSONValue: Hashable, Sendable, Codable {
         } else {
             throw DecodingError.dataCorruptedError(
                 in: container,
-                debugDescription: "expected a JSON value (null, a boolean, a finite number, a string, an array or an object)"
+                debugDescription:
+                    "expected a JSON value (null, a boolean, a finite number, a string, an array or an object)"
             )
         }
     }

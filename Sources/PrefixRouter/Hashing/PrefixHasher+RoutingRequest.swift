@@ -4,8 +4,11 @@ extension PrefixHasher {
     /// - Complexity: O(n) for n tokens; one array allocation.
     public func routingRequest(tokens: [UInt32], sessionKey: String? = nil) -> RoutingRequest {
         RoutingRequest(
-            blockHashes: blockHashes(of: tokens), blockSize: blockSize, tokenCount: tokens.count,
-            sessionKey: sessionKey)
+            blockHashes: blockHashes(of: tokens),
+            blockSize: blockSize,
+            tokenCount: tokens.count,
+            sessionKey: sessionKey
+        )
     }
 
     /// A routing request for a chat (OpenAI-style `messages` and `tools` a gateway has already decoded): the
@@ -18,13 +21,18 @@ extension PrefixHasher {
     ///   - sessionKey: the session key for session affinity, if any.
     /// - Complexity: O(total bytes); two allocations for text-only messages without tools.
     public func routingRequest(
-        chat messages: [ChatMessage], tools: [JSONValue] = [], sessionKey: String? = nil
+        chat messages: [ChatMessage],
+        tools: [JSONValue] = [],
+        sessionKey: String? = nil
     ) -> RoutingRequest {
         let bytes = ChatSerialization.canonicalBytes(of: messages, tools: tools)
         let hashes = bytes.withUnsafeBytes { blockHashes(ofUTF8: $0) }
         return RoutingRequest(
-            blockHashes: hashes, blockSize: blockSize,
-            tokenCount: Self.estimatedTokenCount(forByteCount: bytes.count), sessionKey: sessionKey)
+            blockHashes: hashes,
+            blockSize: blockSize,
+            tokenCount: Self.estimatedTokenCount(forByteCount: bytes.count),
+            sessionKey: sessionKey
+        )
     }
 
     /// A routing request for a plain completion `prompt`: the hashes of its UTF-8 bytes, ``blockSize``
@@ -33,7 +41,10 @@ extension PrefixHasher {
     /// - Complexity: O(n) for n UTF-8 bytes; one array allocation.
     public func routingRequest(prompt text: String, sessionKey: String? = nil) -> RoutingRequest {
         RoutingRequest(
-            blockHashes: blockHashes(ofText: text), blockSize: blockSize,
-            tokenCount: Self.estimatedTokenCount(forByteCount: text.utf8.count), sessionKey: sessionKey)
+            blockHashes: blockHashes(ofText: text),
+            blockSize: blockSize,
+            tokenCount: Self.estimatedTokenCount(forByteCount: text.utf8.count),
+            sessionKey: sessionKey
+        )
     }
 }

@@ -67,7 +67,9 @@ public struct PrefixHasher: Sendable {
     ///   ``blockSizeRange``; with code `.invalidParameter` naming libxxhash when the loaded library is older
     ///   than 0.8.0 or does not compute XXH3 as specified (see ``HashSchema/validateLibrary()``).
     public init(
-        blockSize: Int = 16, namespace: HashNamespace = HashNamespace(), tailPolicy: TailPolicy = .dropPartial
+        blockSize: Int = 16,
+        namespace: HashNamespace = HashNamespace(),
+        tailPolicy: TailPolicy = .dropPartial
     ) throws(PrefixRouterError) {
         try HashSchema.validateLibrary()
         guard Self.blockSizeRange.contains(blockSize) else {
@@ -103,10 +105,14 @@ public struct PrefixHasher: Sendable {
     /// Shared by token hashing on little-endian hosts (a block of B tokens is exactly `4·B` bytes) and by
     /// text hashing. Returns the number of hashes written. O(bytes hashed), no allocation.
     func chainBytes(
-        _ bytes: UnsafeRawBufferPointer, chunk: Int, into output: UnsafeMutableBufferPointer<BlockHash>
+        _ bytes: UnsafeRawBufferPointer,
+        chunk: Int,
+        into output: UnsafeMutableBufferPointer<BlockHash>
     ) -> Int {
         let count = Swift.min(
-            Self.chunkCount(forLength: bytes.count, chunk: chunk, tailPolicy: tailPolicy), output.count)
+            Self.chunkCount(forLength: bytes.count, chunk: chunk, tailPolicy: tailPolicy),
+            output.count
+        )
         var seed = root
         for index in 0..<count {
             let start = index * chunk
@@ -120,7 +126,8 @@ public struct PrefixHasher: Sendable {
     /// Allocates one array of `capacity` hashes and fills it with `fill` (which returns how many it wrote).
     @inlinable
     static func collect(
-        capacity: Int, _ fill: (UnsafeMutableBufferPointer<BlockHash>) -> Int
+        capacity: Int,
+        _ fill: (UnsafeMutableBufferPointer<BlockHash>) -> Int
     ) -> [BlockHash] {
         guard capacity > 0 else { return [] }
         return [BlockHash](unsafeUninitializedCapacity: capacity) { buffer, initializedCount in

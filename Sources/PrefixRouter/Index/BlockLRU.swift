@@ -134,7 +134,8 @@ struct BlockLRU: Sendable {
 
     private mutating func unlink(_ node: Int32) {
         let n = Int(node)
-        let o = older[n], w = newer[n]
+        let o = older[n]
+        let w = newer[n]
         if o >= 0 { newer[Int(o)] = w } else { oldest = w }
         if w >= 0 { older[Int(w)] = o } else { newest = o }
         older[n] = -1

@@ -58,7 +58,8 @@ public struct PrefixIndex: Sendable {
             throw PrefixRouterError(
                 .invalidParameter,
                 "capacityPerReplica: expected 1...\(PrefixIndex.maximumCapacityPerReplica), "
-                    + "found \(capacityPerReplica)")
+                    + "found \(capacityPerReplica)"
+            )
         }
         self.capacityPerReplica = capacityPerReplica
     }
@@ -167,7 +168,8 @@ public struct PrefixIndex: Sendable {
     ///   fleets of up to a few thousand replicas (scratch space on the stack).
     @discardableResult
     @_spi(Internals) public func matches(
-        of hashes: UnsafeBufferPointer<BlockHash>, _ body: (_ replica: ReplicaID, _ matchedBlocks: Int) -> Void
+        of hashes: UnsafeBufferPointer<BlockHash>,
+        _ body: (_ replica: ReplicaID, _ matchedBlocks: Int) -> Void
     ) -> Int {
         let replicas = tables.count
         guard replicas > 0 else { return 0 }
@@ -191,7 +193,10 @@ public struct PrefixIndex: Sendable {
 
     /// The fleet-wide query with llm-d's rule; see ``matches(of:_:)-(UnsafeBufferPointer<BlockHash>,_)``.
     @discardableResult
-    @_spi(Internals) public func matches(of hashes: [BlockHash], _ body: (_ replica: ReplicaID, _ matchedBlocks: Int) -> Void) -> Int {
+    @_spi(Internals) public func matches(
+        of hashes: [BlockHash],
+        _ body: (_ replica: ReplicaID, _ matchedBlocks: Int) -> Void
+    ) -> Int {
         hashes.withUnsafeBufferPointer { matches(of: $0, body) }
     }
 

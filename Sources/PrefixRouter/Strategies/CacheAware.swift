@@ -58,13 +58,20 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
     ///   - seed: seeds the tie-break for reproducible runs.
     /// - Throws: ``PrefixRouterError`` when a parameter is out of range.
     public init(
-        capacityPerReplica: Int = PrefixIndex.defaultCapacityPerReplica, prefixWeight: Double = 3,
-        loadWeight: Double = 2, loadFactor: Double? = 2, fallback: Fallback, seed: UInt64? = nil
+        capacityPerReplica: Int = PrefixIndex.defaultCapacityPerReplica,
+        prefixWeight: Double = 3,
+        loadWeight: Double = 2,
+        loadFactor: Double? = 2,
+        fallback: Fallback,
+        seed: UInt64? = nil
     ) throws(PrefixRouterError) {
         self.loadFactor = try loadFactor.map { (value: Double) throws(PrefixRouterError) in try LoadFactor(value) }
         for (name, weight) in [("prefixWeight", prefixWeight), ("loadWeight", loadWeight)]
         where !(weight.isFinite && weight >= 0 && weight <= 1_000_000) {
-            throw PrefixRouterError(.invalidParameter, "\(name): expected a finite number in 0...1000000, found \(weight)")
+            throw PrefixRouterError(
+                .invalidParameter,
+                "\(name): expected a finite number in 0...1000000, found \(weight)"
+            )
         }
         self.index = try PrefixIndex(capacityPerReplica: capacityPerReplica)
         self.prefixWeight = prefixWeight
@@ -118,8 +125,10 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
         index.insert(request.blockHashes, for: fleet.id(of: best))
         let (cached, overflow) = bestMatched.multipliedReportingOverflow(by: request.blockSize)
         return RoutingChoice(
-            best, reason: bestMatched > 0 ? Self.cacheMatchReason : Self.cacheMissReason,
-            cachedTokens: overflow ? Int.max : cached)
+            best,
+            reason: bestMatched > 0 ? Self.cacheMatchReason : Self.cacheMissReason,
+            cachedTokens: overflow ? Int.max : cached
+        )
     }
 
     private func isCandidate(_ replica: Fleet.Index, in fleet: Fleet) -> Bool {
@@ -147,7 +156,11 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
             index.insert(blocks, for: replica)
         case .cachedTokens(let tokens, let blocks, let blockSize, let replica) where fleet.index(of: replica) != nil:
             let held = Swift.min(blocks.count, Swift.max(0, tokens) / Swift.max(1, blockSize))
-            if held > 0 { blocks.withUnsafeBufferPointer { index.insert(UnsafeBufferPointer(rebasing: $0[..<held]), for: replica) } }
+            if held > 0 {
+                blocks.withUnsafeBufferPointer {
+                    index.insert(UnsafeBufferPointer(rebasing: $0[..<held]), for: replica)
+                }
+            }
         default:
             break
         }

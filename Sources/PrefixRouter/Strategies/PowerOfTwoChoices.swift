@@ -21,7 +21,8 @@ public struct PowerOfTwoChoices: RoutingStrategy {
         let first = random.next(below: count)
         var second = random.next(below: count - 1)
         if second >= first { second += 1 }
-        let a = fleet.eligible(at: first), b = fleet.eligible(at: second)
+        let a = fleet.eligible(at: first)
+        let b = fleet.eligible(at: second)
         let pick: Fleet.Index
         if fleet.isLessLoaded(a, than: b) {
             pick = a

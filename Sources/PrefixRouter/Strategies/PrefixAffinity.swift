@@ -35,7 +35,9 @@ public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
     ///
     /// - Throws: ``PrefixRouterError`` if `keyDepthTokens` or `minimumBlocks` is below 1.
     public init(
-        keyDepthTokens: Int = PrefixAffinity.defaultKeyDepthTokens, minimumBlocks: Int = 1, fallback: Fallback
+        keyDepthTokens: Int = PrefixAffinity.defaultKeyDepthTokens,
+        minimumBlocks: Int = 1,
+        fallback: Fallback
     ) throws(PrefixRouterError) {
         guard keyDepthTokens >= 1 else {
             throw PrefixRouterError(.invalidParameter, "keyDepthTokens: expected at least 1, found \(keyDepthTokens)")

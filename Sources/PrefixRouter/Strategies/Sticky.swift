@@ -106,11 +106,15 @@ public struct SessionTable: Sendable {
         // Bounded above so that `now + timeToLive` can never overflow the clock (Duration arithmetic traps).
         guard timeToLive > .zero, timeToLive <= SessionTable.maximumTimeToLive else {
             throw PrefixRouterError(
-                .invalidParameter, "timeToLive: expected a positive duration of at most 365 days, found \(timeToLive)")
+                .invalidParameter,
+                "timeToLive: expected a positive duration of at most 365 days, found \(timeToLive)"
+            )
         }
         guard (1...SessionTable.maximumCapacity).contains(capacity) else {
             throw PrefixRouterError(
-                .invalidParameter, "capacity: expected 1...\(SessionTable.maximumCapacity), found \(capacity)")
+                .invalidParameter,
+                "capacity: expected 1...\(SessionTable.maximumCapacity), found \(capacity)"
+            )
         }
         self.timeToLive = timeToLive
         self.capacity = capacity
