@@ -56,8 +56,10 @@ public struct LoadFactor: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// The factor as a decimal number (for display; the capacity never uses it).
     public var value: Double { Double(thousandths) / 1_000 }
 
+    /// A short textual form, for logs and messages.
     public var description: String { "\(value)" }
 
+    /// Orders values by their raw value.
     public static func < (lhs: LoadFactor, rhs: LoadFactor) -> Bool { lhs.thousandths < rhs.thousandths }
 
     /// The bounded-load capacity `max(minimum, ⌈thousandths · (inFlight + 1) · weight ÷ (1000 · totalWeight)⌉)`.

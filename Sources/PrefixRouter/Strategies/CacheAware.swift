@@ -80,6 +80,7 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
         self.random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
     }
 
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         guard !request.blockHashes.isEmpty else {
             return fallback.choose(for: request, in: fleet).map { RoutingChoice($0.replica, reason: .fallback) }
@@ -136,6 +137,7 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
         return fleet.outstanding(of: replica) < fleet.capacity(of: replica, loadFactor: loadFactor)
     }
 
+    /// Drops state about replicas that left and passes the change on to the fallback.
     public mutating func fleetDidChange(_ fleet: Fleet) {
         index.removeReplicas { fleet.index(of: $0) == nil }
         fallback.fleetDidChange(fleet)

@@ -14,6 +14,7 @@ public struct PowerOfTwoChoices: RoutingStrategy {
         random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
     }
 
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         let count = fleet.eligibleCount
         guard count > 0 else { return nil }

@@ -68,6 +68,7 @@ public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
         ringKey(of: request).map(HashSchema.ringPosition(forKey:))
     }
 
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         guard let key = ringPosition(of: request) else {
             return fallback.choose(for: request, in: fleet).map { RoutingChoice($0.replica, reason: .fallback) }
@@ -76,6 +77,7 @@ public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
         return RoutingChoice(replica, reason: spilled ? .spill : .affinity)
     }
 
+    /// Drops state about replicas that left and passes the change on to the fallback.
     public mutating func fleetDidChange(_ fleet: Fleet) { fallback.fleetDidChange(fleet) }
 
     /// Passes feedback on to the fallback.

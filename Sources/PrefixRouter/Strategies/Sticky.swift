@@ -37,6 +37,7 @@ public struct Sticky<Fallback: RoutingStrategy>: RoutingStrategy {
         self.random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
     }
 
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         guard let session = request.sessionKey else {
             return fallback.choose(for: request, in: fleet).map { RoutingChoice($0.replica, reason: .fallback) }
@@ -57,6 +58,7 @@ public struct Sticky<Fallback: RoutingStrategy>: RoutingStrategy {
         return RoutingChoice(replica, reason: .newSession)
     }
 
+    /// Drops state about replicas that left and passes the change on to the fallback.
     public mutating func fleetDidChange(_ fleet: Fleet) { fallback.fleetDidChange(fleet) }
 
     /// Passes feedback on to the fallback.

@@ -35,6 +35,7 @@ public struct PrefixRouterError: Error, Hashable, Sendable, CustomStringConverti
         /// answer).
         public static let incompatibleLibrary = Code(.incompatibleLibrary)
 
+        /// A short textual form, for logs and messages.
         public var description: String {
             switch value {
             case .emptyReplicaID: "emptyReplicaID"
@@ -62,5 +63,6 @@ public struct PrefixRouterError: Error, Hashable, Sendable, CustomStringConverti
         self.message = message
     }
 
+    /// A short textual form, for logs and messages.
     public var description: String { "\(code): \(message)" }
 }
