@@ -283,10 +283,15 @@ public struct Fleet: Sendable {
 
     mutating func count(_ reason: RoutingReason) {
         // A linear scan: a router has a handful of reasons, and comparing small strings is two word compares,
-        // cheaper than hashing them.
-        for position in decisionCounts.indices where decisionCounts[position].reason == reason {
-            decisionCounts[position].count &+= 1
-            return
+        // cheaper than hashing them. A plain loop: iterating `indices` went through an unspecialised generic.
+        var position = 0
+        let count = decisionCounts.count
+        while position < count {
+            if decisionCounts[position].reason == reason {
+                decisionCounts[position].count &+= 1
+                return
+            }
+            position &+= 1
         }
         decisionCounts.append((reason, 1))
     }
