@@ -15,8 +15,9 @@ let package = Package(
     products: [
         .library(name: "PrefixRouter", targets: ["PrefixRouter"]),
         .executable(name: "PrefixRouterBench", targets: ["PrefixRouterBench"]),
-        // The simulator as a library, for the fuzz harness in Fuzz/ and for users' own experiments.
-        .library(name: "FleetSimulation", targets: ["FleetSimulation"]),
+        // The simulator as a library, for the fuzz harness in Fuzz/ and for users' own experiments. Underscored,
+        // as swift-nio names its non-API products: it is not part of the library's semver surface.
+        .library(name: "_FleetSimulation", targets: ["_FleetSimulation"]),
     ],
     dependencies: [
         // Used by the bench only; the PrefixRouter library depends on the toolchain and libxxhash alone.
@@ -38,11 +39,12 @@ let package = Package(
         ),
         // Trace readers, synthetic workloads, the discrete-event fleet simulator and peers' policies.
         .target(
-            name: "FleetSimulation",
+            name: "_FleetSimulation",
             dependencies: [
                 "PrefixRouter",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
+            path: "Sources/FleetSimulation",
             swiftSettings: swiftSettings
         ),
         // The bench command line: replays a trace through every strategy and prints a comparison.
@@ -50,7 +52,7 @@ let package = Package(
             name: "PrefixRouterBench",
             dependencies: [
                 "PrefixRouter",
-                "FleetSimulation",
+                "_FleetSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -62,7 +64,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FleetSimulationTests",
-            dependencies: ["FleetSimulation", "PrefixRouter"],
+            dependencies: ["_FleetSimulation", "PrefixRouter"],
             swiftSettings: swiftSettings
         ),
     ],

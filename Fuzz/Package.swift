@@ -9,7 +9,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "FuzzTraceParsers",
-            dependencies: [.product(name: "FleetSimulation", package: "PrefixRouter")],
+            dependencies: [.product(name: "_FleetSimulation", package: "PrefixRouter")],
             // The sanitizer flags come from the command line (scripts/fuzz-parsers) so that they instrument
             // the parsers in FleetSimulation too, not just this harness.
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]

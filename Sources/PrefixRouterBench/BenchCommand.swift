@@ -1,6 +1,6 @@
 import ArgumentParser
-import FleetSimulation
 import Foundation
+import _FleetSimulation
 
 /// `PrefixRouterBench`: replays a trace (or the built-in synthetic workload) through a simulated fleet once
 /// per routing strategy and prints a comparison table.
@@ -13,7 +13,8 @@ struct BenchCommand: ParsableCommand {
             Without --trace, runs the built-in synthetic workload (deterministic for --seed). Trace formats: \
             Mooncake JSONL, token JSONL, OpenAI request JSONL, Azure CSV (detected from content, or --format). \
             Gzip input is not supported: decompress first.
-            """)
+            """
+    )
 
     @Option(name: .long, help: "Trace file to replay (default: the built-in synthetic workload).")
     var trace: String?
@@ -83,7 +84,9 @@ struct BenchCommand: ParsableCommand {
 
     mutating func run() throws {
         if listStrategies {
-            for entry in StrategyCatalog.all { print("\(entry.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(entry.summary)") }
+            for entry in StrategyCatalog.all {
+                print("\(entry.name.padding(toLength: 22, withPad: " ", startingAt: 0)) \(entry.summary)")
+            }
             return
         }
         let selected = try selectedStrategies()
@@ -155,8 +158,13 @@ struct BenchCommand: ParsableCommand {
 
         let progress = ProgressReporter.forStandardError()
         let report = try BenchRunner.run(
-            trace: workload, parameters: parameters, strategies: selected, synthetic: synthetic,
-            readOptions: readOptions, progress: progress.map { reporter in { reporter.report($0, $1) } })
+            trace: workload,
+            parameters: parameters,
+            strategies: selected,
+            synthetic: synthetic,
+            readOptions: readOptions,
+            progress: progress.map { reporter in { reporter.report($0, $1) } }
+        )
         progress?.finish()
         print(ReportFormatter.table(report), terminator: "")
         if let json { try report.json().write(toFile: json, atomically: true, encoding: .utf8) }

@@ -1,6 +1,6 @@
-import FleetSimulation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
+import _FleetSimulation
 
 @Suite struct BaselineLLMDTests {
     /// Three pods; the request P has 4 blocks; "a" holds the first `heldA` blocks of P, "b" the first `heldB`;
@@ -15,7 +15,9 @@ import Testing
         // a: 3·0.25 + 2·0 = 0.75; b: 0 + 0 = 0;              c: 0 + 2 = 2       → c
         (1, 0, [3, 3, 0], "c"),
     ])
-    func weightedScorePicksTheHandComputedPod(case: (heldA: Int, heldB: Int, loads: [Int], expected: ReplicaID))
+    func weightedScorePicksTheHandComputedPod(
+        case: (heldA: Int, heldB: Int, loads: [Int], expected: ReplicaID)
+    )
         throws
     {
         let p = prompt(11, blocks: 4)

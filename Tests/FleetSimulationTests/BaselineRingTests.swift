@@ -1,6 +1,6 @@
-import FleetSimulation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
+import _FleetSimulation
 
 private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod-\($0)") } }
 
@@ -49,11 +49,14 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
         let rig = try LoadRig(replicas, KubeAICHWBL(), configuration: KubeAICHWBL.fleetConfiguration)
         let hot = prompt(22, blocks: 3)
         let owner = try #require(
-            rig.withStrategy { fleet, _ in fleet.ringOwner(of: hot[0].rawValue).map { fleet.id(of: $0) } })
+            rig.withStrategy { fleet, _ in fleet.ringOwner(of: hot[0].rawValue).map { fleet.id(of: $0) } }
+        )
         for turn in 0..<30 {
             // Same first block, different rest: KubeAI's one key is the first block.
             let request = RoutingRequest(
-                blockHashes: prompt(1_000 + UInt64(turn), blocks: 3, sharing: [hot[0]]), blockSize: 16)
+                blockHashes: prompt(1_000 + UInt64(turn), blocks: 3, sharing: [hot[0]]),
+                blockSize: 16
+            )
             let decision = try #require(rig.route(request, keep: true))
             #expect(decision.replica == owner, "turn \(turn)")
             #expect(decision.reason == (turn == 0 ? KubeAICHWBL.ownerReason : KubeAICHWBL.defaultEndpointReason))
@@ -65,7 +68,8 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
         for seed in UInt64(0)..<40 {
             let p = prompt(2_000 + seed, blocks: 2)
             let expected = try #require(
-                rig.withStrategy { fleet, _ in fleet.ringOwner(of: p[0].rawValue).map { fleet.id(of: $0) } })
+                rig.withStrategy { fleet, _ in fleet.ringOwner(of: p[0].rawValue).map { fleet.id(of: $0) } }
+            )
             if rig.load(of: expected) > 0 { landedOnBusyOwner += 1 }
             #expect(rig.route(RoutingRequest(blockHashes: p, blockSize: 16), keep: true)?.replica == expected)
         }
@@ -75,23 +79,36 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
         // Ours: PrefixAffinity keyed on the first block, same ring: capacity max(1, ceil(1.25 · 31 / 100)) = 1,
         // so the 30 hot requests occupy 30 replicas, one each.
         let oursRig = try LoadRig(
-            replicas, PrefixAffinity(keyDepthTokens: 16, fallback: LeastOutstanding(seed: 1)),
-            configuration: KubeAICHWBL.fleetConfiguration)
+            replicas,
+            PrefixAffinity(keyDepthTokens: 16, fallback: LeastOutstanding(seed: 1)),
+            configuration: KubeAICHWBL.fleetConfiguration
+        )
         var placed: Set<ReplicaID> = []
         for turn in 0..<30 {
             let request = RoutingRequest(
-                blockHashes: prompt(1_000 + UInt64(turn), blocks: 3, sharing: [hot[0]]), blockSize: 16)
+                blockHashes: prompt(1_000 + UInt64(turn), blocks: 3, sharing: [hot[0]]),
+                blockSize: 16
+            )
             placed.insert(try #require(oursRig.route(request, keep: true)).replica)
         }
         #expect(placed.count == 30)
-        #expect(oursRig.load(of: owner) == 1)
+        // PrefixAffinity mixes its key onto the ring: its owner is that of the mixed first block.
+        let oursOwner = try #require(
+            oursRig.withStrategy { fleet, _ in
+                fleet.ringOwner(of: HashSchema.ringPosition(forKey: hot[0].rawValue)).map { fleet.id(of: $0) }
+            }
+        )
+        #expect(oursRig.load(of: oursOwner) == 1)
     }
 
     /// The documented literal reading (`in_flight ≤ …`) does not reproduce the failure: an idle endpoint always
     /// accepts, so the hot key walks to the next idle endpoint. Kept to document why `.shipped` is the default.
     @Test func theLiteralReadingDoesNotPileUp() throws {
         let rig = try LoadRig(
-            ids(100), KubeAICHWBL(rule: .withoutPlacedRequest), configuration: KubeAICHWBL.fleetConfiguration)
+            ids(100),
+            KubeAICHWBL(rule: .withoutPlacedRequest),
+            configuration: KubeAICHWBL.fleetConfiguration
+        )
         let hot = prompt(23, blocks: 1)
         var placed: Set<ReplicaID> = []
         for _ in 0..<30 {
@@ -103,7 +120,10 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
     @Test func fleetConfigurationHas256PointsPerEndpoint() throws {
         #expect(KubeAICHWBL.fleetConfiguration.virtualNodesPerWeight == 256)
         let router = try FleetRouter(
-            replicaIDs: ids(3), strategy: KubeAICHWBL(), configuration: KubeAICHWBL.fleetConfiguration)
+            replicaIDs: ids(3),
+            strategy: KubeAICHWBL(),
+            configuration: KubeAICHWBL.fleetConfiguration
+        )
         #expect(router.ring.members.count == 3)
         #expect(router.ring.virtualNodesPerWeight == 256)
     }
@@ -121,8 +141,10 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
         // 200 blocks of 16 tokens; the default key depth (2,048 tokens) keys on block 127.
         let p = prompt(31, blocks: 200)
         let request = RoutingRequest(blockHashes: p, blockSize: 16)
-        let key = try #require(strategy.keyed.ringKey(of: request))
-        #expect(key == p[127].rawValue)
+        #expect(strategy.keyed.ringKey(of: request) == p[127].rawValue)
+        // The ring position is the mixed key (PrefixAffinity's), not the raw block hash.
+        let key = try #require(strategy.keyed.ringPosition(of: request))
+        #expect(key == HashSchema.ringPosition(forKey: p[127].rawValue))
         let owner = try #require(rig.withStrategy { fleet, _ in fleet.ringOwner(of: key).map { fleet.id(of: $0) } })
         rig.hold(500, on: owner)
         #expect(rig.route(request)?.replica == owner)

@@ -1,6 +1,6 @@
-import FleetSimulation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
+import _FleetSimulation
 
 @Suite struct BaselineSGLangTests {
     /// Two workers; prompt P (8 blocks of 16 tokens) has been routed to "a" (the min-load choice while idle),
@@ -50,12 +50,16 @@ import Testing
         #expect(rig.route(RoutingRequest(blockHashes: head, blockSize: 16))?.replica == "a")
         rig.hold(1, on: "a")
         let request = RoutingRequest(
-            blockHashes: prompt(8, blocks: 10, sharing: head), blockSize: 16, tokenCount: `case`.tokens)
+            blockHashes: prompt(8, blocks: 10, sharing: head),
+            blockSize: 16,
+            tokenCount: `case`.tokens
+        )
         let decision = try #require(rig.route(request))
         #expect(decision.replica == `case`.expected)
         #expect(
             decision.reason
-                == (`case`.expected == "a" ? SGLangCacheAware.cacheMatchReason : SGLangCacheAware.minimumLoadReason))
+                == (`case`.expected == "a" ? SGLangCacheAware.cacheMatchReason : SGLangCacheAware.minimumLoadReason)
+        )
     }
 
     @Test func cacheThresholdIsConfigurable() throws {

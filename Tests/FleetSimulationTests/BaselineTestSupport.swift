@@ -1,4 +1,4 @@
-@_spi(Simulation) import PrefixRouter
+@_spi(Internals) @_spi(Simulation) import PrefixRouter
 
 /// Wraps a strategy so that tests can place filler requests on a chosen replica without the wrapped
 /// strategy seeing them (its index and counters stay as the test set them up).

@@ -1,6 +1,7 @@
-@testable import FleetSimulation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
+
+@testable import _FleetSimulation
 
 @Suite struct DeterminismTests {
     func report(seed: UInt64, churn: Bool = true) throws -> String {
@@ -9,7 +10,9 @@ import Testing
         parameters.seed = seed
         parameters.churn = churn
         return try BenchRunner.run(
-            trace: trace, parameters: parameters, strategies: StrategyCatalog.all,
+            trace: trace,
+            parameters: parameters,
+            strategies: StrategyCatalog.all,
             synthetic: SyntheticWorkload()
         ).json()
     }

@@ -1,6 +1,7 @@
-@testable import FleetSimulation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
+
+@testable import _FleetSimulation
 
 @Suite struct KVCacheTests {
     func hashes(_ ids: [Int]) -> [BlockHash] { ids.map(MooncakeLineParser.blockHash(ofID:)) }

@@ -1,6 +1,7 @@
-@testable import FleetSimulation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
+
+@testable import _FleetSimulation
 
 @Suite struct SimulatorInvariantTests {
     static func trace(named name: String) throws -> Trace {
@@ -8,11 +9,17 @@ import Testing
     }
 
     /// Runs the simulator itself (not through the catalog) so that per-request state can be inspected.
-    func checkEachRequestCompletesOnce<S: RoutingStrategy>(_ strategy: S, _ input: SimulationInput, _ name: String) throws {
+    func checkEachRequestCompletesOnce<S: RoutingStrategy>(
+        _ strategy: S,
+        _ input: SimulationInput,
+        _ name: String
+    ) throws {
         var parameters = TestWorkloads.parameters()
         parameters.churn = true
         let router = try FleetRouter(
-            replicaIDs: FleetSimulator.replicaIDs(count: parameters.replicas), strategy: strategy)
+            replicaIDs: FleetSimulator.replicaIDs(count: parameters.replicas),
+            strategy: strategy
+        )
         var run = SimulationRun(router: router, input: input, parameters: parameters)
         run.simulate()
         #expect(run.arrived == input.requests.count, "\(name)")
@@ -30,7 +37,10 @@ import Testing
         try checkEachRequestCompletesOnce(LeastOutstanding(seed: 1), input, "least-outstanding")
         try checkEachRequestCompletesOnce(PrefixAffinity(fallback: LeastOutstanding(seed: 1)), input, "prefix-affinity")
         try checkEachRequestCompletesOnce(
-            PlainConsistentHash(fallback: LeastOutstanding(seed: 1)), input, "consistent-hash")
+            PlainConsistentHash(fallback: LeastOutstanding(seed: 1)),
+            input,
+            "consistent-hash"
+        )
         for entry in StrategyCatalog.all {
             var parameters = TestWorkloads.parameters()
             parameters.churn = true
@@ -50,13 +60,16 @@ import Testing
         let trace = try Self.trace(named: traceName)
         for cacheBlocks in [50, 400, 0] {
             let report = try BenchRunner.run(
-                trace: trace, parameters: TestWorkloads.parameters(cacheBlocks: cacheBlocks),
-                strategies: StrategyCatalog.all)
+                trace: trace,
+                parameters: TestWorkloads.parameters(cacheBlocks: cacheBlocks),
+                strategies: StrategyCatalog.all
+            )
             #expect(report.oracle.hitTokens > 0)
             for result in report.strategies {
                 #expect(
                     result.hitTokens + result.inPrefillTokens <= report.oracle.hitTokens,
-                    "\(result.strategy) with cache \(cacheBlocks)")
+                    "\(result.strategy) with cache \(cacheBlocks)"
+                )
             }
         }
     }
@@ -65,7 +78,10 @@ import Testing
     func oneReplicaMakesEveryStrategyIdentical(traceName: String) throws {
         let trace = try Self.trace(named: traceName)
         let report = try BenchRunner.run(
-            trace: trace, parameters: TestWorkloads.parameters(replicas: 1), strategies: StrategyCatalog.all)
+            trace: trace,
+            parameters: TestWorkloads.parameters(replicas: 1),
+            strategies: StrategyCatalog.all
+        )
         let first = try #require(report.strategies.first)
         for result in report.strategies.dropFirst() {
             // Everything but the name and the reasons (labels differ by strategy) must match.
@@ -82,8 +98,10 @@ import Testing
     func oneReplicaWithUnboundedCacheReachesTheOracle(traceName: String) throws {
         let trace = try Self.trace(named: traceName)
         let report = try BenchRunner.run(
-            trace: trace, parameters: TestWorkloads.parameters(replicas: 1, cacheBlocks: 0),
-            strategies: StrategyCatalog.all)
+            trace: trace,
+            parameters: TestWorkloads.parameters(replicas: 1, cacheBlocks: 0),
+            strategies: StrategyCatalog.all
+        )
         for result in report.strategies {
             #expect(result.hitTokens + result.inPrefillTokens == report.oracle.hitTokens, "\(result.strategy)")
         }
@@ -97,17 +115,29 @@ import Testing
         let shared = (0..<4).map(hash)
         // Request 0 (unrelated prefix) keeps the replica busy while requests 1...5 queue behind it.
         var requests = [
-            TraceRequest(arrival: 0, inputTokens: 6 * 16, outputTokens: 4, blockHashes: (50..<56).map(hash), blockSize: 16)
+            TraceRequest(
+                arrival: 0,
+                inputTokens: 6 * 16,
+                outputTokens: 4,
+                blockHashes: (50..<56).map(hash),
+                blockSize: 16
+            )
         ]
         requests += (1...5).map { index in
             TraceRequest(
-                arrival: 0, inputTokens: 6 * 16, outputTokens: 4,
-                blockHashes: shared + [hash(100 + index), hash(200 + index)], blockSize: 16)
+                arrival: 0,
+                inputTokens: 6 * 16,
+                outputTokens: 4,
+                blockHashes: shared + [hash(100 + index), hash(200 + index)],
+                blockSize: 16
+            )
         }
         let trace = Trace(requests: requests, format: .mooncake, source: "test", hasPrefixInfo: true)
         let report = try BenchRunner.run(
-            trace: trace, parameters: TestWorkloads.parameters(replicas: 1, cacheBlocks: 0),
-            strategies: [try #require(StrategyCatalog.entry(named: "round-robin"))])
+            trace: trace,
+            parameters: TestWorkloads.parameters(replicas: 1, cacheBlocks: 0),
+            strategies: [try #require(StrategyCatalog.entry(named: "round-robin"))]
+        )
         let result = try #require(report.strategies.first)
         #expect(report.oracle.hitTokens == 4 * 4 * 16)
         #expect(result.hitTokens == 0)

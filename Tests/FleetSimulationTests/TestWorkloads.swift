@@ -1,5 +1,6 @@
-@testable import FleetSimulation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
+
+@testable import _FleetSimulation
 
 /// Small workloads for tests (the debug build is slow).
 enum TestWorkloads {
@@ -39,8 +40,13 @@ enum TestWorkloads {
             let input = ids.count * 64 - random.next(below: 32)
             lines.append(
                 TraceRequest(
-                    arrival: Double(index) * 0.05, inputTokens: input, outputTokens: 1 + random.next(below: 40),
-                    blockHashes: ids.map(MooncakeLineParser.blockHash(ofID:)), blockSize: 64))
+                    arrival: Double(index) * 0.05,
+                    inputTokens: input,
+                    outputTokens: 1 + random.next(below: 40),
+                    blockHashes: ids.map(MooncakeLineParser.blockHash(ofID:)),
+                    blockSize: 64
+                )
+            )
         }
         return Trace(requests: lines, format: .mooncake, source: "test", hasPrefixInfo: true)
     }

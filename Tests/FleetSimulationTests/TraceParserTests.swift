@@ -1,6 +1,7 @@
-@testable import FleetSimulation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
+
+@testable import _FleetSimulation
 
 @Suite struct TraceParserTests {
     struct Malformed: CustomTestStringConvertible, Sendable {
@@ -22,38 +23,194 @@ import Testing
 
     static let malformed: [Malformed] = [
         // Mooncake
-        .init(name: "mooncake: not JSON", format: nil, text: mooncakeOK + "\n{\"timestamp\": 1, oops", line: 2, field: nil),
-        .init(name: "mooncake: missing timestamp", format: nil, text: mooncakeOK + "\n" + #"{"input_length": 1, "output_length": 1, "hash_ids": [0]}"#, line: 2, field: "timestamp"),
-        .init(name: "mooncake: negative timestamp", format: nil, text: mooncakeOK + "\n" + #"{"timestamp": -5, "input_length": 1, "output_length": 1, "hash_ids": [0]}"#, line: 2, field: "timestamp"),
-        .init(name: "mooncake: string length", format: nil, text: #"{"timestamp": 0, "input_length": "600", "output_length": 5, "hash_ids": [0, 1]}"#, line: 1, field: "input_length"),
-        .init(name: "mooncake: zero length", format: nil, text: #"{"timestamp": 0, "input_length": 0, "output_length": 5, "hash_ids": [0]}"#, line: 1, field: "input_length"),
-        .init(name: "mooncake: boolean output", format: nil, text: #"{"timestamp": 0, "input_length": 6, "output_length": true, "hash_ids": [0]}"#, line: 1, field: "output_length"),
-        .init(name: "mooncake: fractional hash id", format: nil, text: "\n\n" + #"{"timestamp": 0, "input_length": 600, "output_length": 5, "hash_ids": [0, 1.5]}"#, line: 3, field: "hash_ids[1]"),
-        .init(name: "mooncake: negative hash id", format: nil, text: #"{"timestamp": 0, "input_length": 600, "output_length": 5, "hash_ids": [-1]}"#, line: 1, field: "hash_ids[0]"),
-        .init(name: "mooncake: hash_ids not an array", format: nil, text: #"{"timestamp": 0, "input_length": 600, "output_length": 5, "hash_ids": 3}"#, line: 1, field: "hash_ids"),
-        .init(name: "mooncake: too many ids for the block size", format: nil, text: #"{"timestamp": 0, "input_length": 600, "output_length": 5, "hash_ids": [0, 1, 2]}"#, line: 1, field: "hash_ids"),
+        .init(
+            name: "mooncake: not JSON",
+            format: nil,
+            text: mooncakeOK + "\n{\"timestamp\": 1, oops",
+            line: 2,
+            field: nil
+        ),
+        .init(
+            name: "mooncake: missing timestamp",
+            format: nil,
+            text: mooncakeOK + "\n" + #"{"input_length": 1, "output_length": 1, "hash_ids": [0]}"#,
+            line: 2,
+            field: "timestamp"
+        ),
+        .init(
+            name: "mooncake: negative timestamp",
+            format: nil,
+            text: mooncakeOK + "\n" + #"{"timestamp": -5, "input_length": 1, "output_length": 1, "hash_ids": [0]}"#,
+            line: 2,
+            field: "timestamp"
+        ),
+        .init(
+            name: "mooncake: string length",
+            format: nil,
+            text: #"{"timestamp": 0, "input_length": "600", "output_length": 5, "hash_ids": [0, 1]}"#,
+            line: 1,
+            field: "input_length"
+        ),
+        .init(
+            name: "mooncake: zero length",
+            format: nil,
+            text: #"{"timestamp": 0, "input_length": 0, "output_length": 5, "hash_ids": [0]}"#,
+            line: 1,
+            field: "input_length"
+        ),
+        .init(
+            name: "mooncake: boolean output",
+            format: nil,
+            text: #"{"timestamp": 0, "input_length": 6, "output_length": true, "hash_ids": [0]}"#,
+            line: 1,
+            field: "output_length"
+        ),
+        .init(
+            name: "mooncake: fractional hash id",
+            format: nil,
+            text: "\n\n" + #"{"timestamp": 0, "input_length": 600, "output_length": 5, "hash_ids": [0, 1.5]}"#,
+            line: 3,
+            field: "hash_ids[1]"
+        ),
+        .init(
+            name: "mooncake: negative hash id",
+            format: nil,
+            text: #"{"timestamp": 0, "input_length": 600, "output_length": 5, "hash_ids": [-1]}"#,
+            line: 1,
+            field: "hash_ids[0]"
+        ),
+        .init(
+            name: "mooncake: hash_ids not an array",
+            format: nil,
+            text: #"{"timestamp": 0, "input_length": 600, "output_length": 5, "hash_ids": 3}"#,
+            line: 1,
+            field: "hash_ids"
+        ),
+        .init(
+            name: "mooncake: too many ids for the block size",
+            format: nil,
+            text: #"{"timestamp": 0, "input_length": 600, "output_length": 5, "hash_ids": [0, 1, 2]}"#,
+            line: 1,
+            field: "hash_ids"
+        ),
         .init(name: "mooncake: array line", format: .mooncake, text: "[1, 2]", line: 1, field: nil),
         // Tokens
-        .init(name: "tokens: missing ids", format: .tokens, text: tokensOK + "\n" + #"{"output_length": 4}"#, line: 2, field: "prompt_token_ids"),
-        .init(name: "tokens: empty ids", format: nil, text: #"{"prompt_token_ids": []}"#, line: 1, field: "prompt_token_ids"),
-        .init(name: "tokens: token out of range", format: nil, text: #"{"input_ids": [1, 4294967296]}"#, line: 1, field: "input_ids[1]"),
-        .init(name: "tokens: string token", format: nil, text: #"{"input_ids": [1, "2"]}"#, line: 1, field: "input_ids[1]"),
-        .init(name: "tokens: bad timestamp", format: nil, text: tokensOK + "\n" + #"{"prompt_token_ids": [1], "timestamp": "soon"}"#, line: 2, field: "timestamp"),
-        .init(name: "tokens: bad session", format: nil, text: #"{"prompt_token_ids": [1], "session_id": [1]}"#, line: 1, field: "session_id"),
+        .init(
+            name: "tokens: missing ids",
+            format: .tokens,
+            text: tokensOK + "\n" + #"{"output_length": 4}"#,
+            line: 2,
+            field: "prompt_token_ids"
+        ),
+        .init(
+            name: "tokens: empty ids",
+            format: nil,
+            text: #"{"prompt_token_ids": []}"#,
+            line: 1,
+            field: "prompt_token_ids"
+        ),
+        .init(
+            name: "tokens: token out of range",
+            format: nil,
+            text: #"{"input_ids": [1, 4294967296]}"#,
+            line: 1,
+            field: "input_ids[1]"
+        ),
+        .init(
+            name: "tokens: string token",
+            format: nil,
+            text: #"{"input_ids": [1, "2"]}"#,
+            line: 1,
+            field: "input_ids[1]"
+        ),
+        .init(
+            name: "tokens: bad timestamp",
+            format: nil,
+            text: tokensOK + "\n" + #"{"prompt_token_ids": [1], "timestamp": "soon"}"#,
+            line: 2,
+            field: "timestamp"
+        ),
+        .init(
+            name: "tokens: bad session",
+            format: nil,
+            text: #"{"prompt_token_ids": [1], "session_id": [1]}"#,
+            line: 1,
+            field: "session_id"
+        ),
         // OpenAI
-        .init(name: "openai: no messages or prompt", format: .openai, text: openaiOK + "\n" + #"{"max_tokens": 3}"#, line: 2, field: "messages"),
-        .init(name: "openai: messages not array", format: nil, text: #"{"messages": "hi"}"#, line: 1, field: "messages"),
-        .init(name: "openai: message without role", format: nil, text: #"{"messages": [{"content": "hi"}]}"#, line: 1, field: "messages[0].role"),
-        .init(name: "openai: numeric content", format: nil, text: #"{"messages": [{"role": "user", "content": 5}]}"#, line: 1, field: "messages[0].content"),
-        .init(name: "openai: negative max_tokens", format: nil, text: #"{"messages": [{"role": "user", "content": "x"}], "max_tokens": -1}"#, line: 1, field: "max_tokens"),
+        .init(
+            name: "openai: no messages or prompt",
+            format: .openai,
+            text: openaiOK + "\n" + #"{"max_tokens": 3}"#,
+            line: 2,
+            field: "messages"
+        ),
+        .init(
+            name: "openai: messages not array",
+            format: nil,
+            text: #"{"messages": "hi"}"#,
+            line: 1,
+            field: "messages"
+        ),
+        .init(
+            name: "openai: message without role",
+            format: nil,
+            text: #"{"messages": [{"content": "hi"}]}"#,
+            line: 1,
+            field: "messages[0].role"
+        ),
+        .init(
+            name: "openai: numeric content",
+            format: nil,
+            text: #"{"messages": [{"role": "user", "content": 5}]}"#,
+            line: 1,
+            field: "messages[0].content"
+        ),
+        .init(
+            name: "openai: negative max_tokens",
+            format: nil,
+            text: #"{"messages": [{"role": "user", "content": "x"}], "max_tokens": -1}"#,
+            line: 1,
+            field: "max_tokens"
+        ),
         .init(name: "openai: prompt object", format: nil, text: #"{"prompt": {"a": 1}}"#, line: 1, field: "prompt"),
         .init(name: "openai: body not object", format: nil, text: #"{"body": 3}"#, line: 1, field: "body"),
         // Azure
-        .init(name: "azure: bad timestamp", format: nil, text: azureHeader + "\r\n" + azureOK + "\r\n2023-13-16 18:17:03,1,1\r\n", line: 3, field: "TIMESTAMP"),
-        .init(name: "azure: bad context tokens", format: nil, text: azureHeader + "\n" + azureOK + "\n" + "2023-11-16 18:17:04.0,abc,1", line: 3, field: "ContextTokens"),
-        .init(name: "azure: negative generated", format: nil, text: azureHeader + "\n" + "2023-11-16 18:17:04.0,5,-1", line: 2, field: "GeneratedTokens"),
-        .init(name: "azure: missing column", format: nil, text: azureHeader + "\n" + "2023-11-16 18:17:04.0,5", line: 2, field: nil),
-        .init(name: "azure: wrong header", format: .azure, text: "time,in,out\n2023-11-16 18:17:04.0,5,1", line: 1, field: nil),
+        .init(
+            name: "azure: bad timestamp",
+            format: nil,
+            text: azureHeader + "\r\n" + azureOK + "\r\n2023-13-16 18:17:03,1,1\r\n",
+            line: 3,
+            field: "TIMESTAMP"
+        ),
+        .init(
+            name: "azure: bad context tokens",
+            format: nil,
+            text: azureHeader + "\n" + azureOK + "\n" + "2023-11-16 18:17:04.0,abc,1",
+            line: 3,
+            field: "ContextTokens"
+        ),
+        .init(
+            name: "azure: negative generated",
+            format: nil,
+            text: azureHeader + "\n" + "2023-11-16 18:17:04.0,5,-1",
+            line: 2,
+            field: "GeneratedTokens"
+        ),
+        .init(
+            name: "azure: missing column",
+            format: nil,
+            text: azureHeader + "\n" + "2023-11-16 18:17:04.0,5",
+            line: 2,
+            field: nil
+        ),
+        .init(
+            name: "azure: wrong header",
+            format: .azure,
+            text: "time,in,out\n2023-11-16 18:17:04.0,5,1",
+            line: 1,
+            field: nil
+        ),
         // Any
         .init(name: "undetectable first line", format: nil, text: "\nhello world\n", line: 2, field: nil),
     ]
@@ -87,7 +244,11 @@ import Testing
         #expect(trace.skipped.count == 2)
         #expect(trace.skipped.examples.first?.hasPrefix("t:2: ") == true)
         let allBad = try #require(throws: TraceError.self) {
-            try TraceReader.parse(text: "{oops\n{oops", file: "t", options: TraceReadOptions(format: .mooncake, skipInvalid: true))
+            try TraceReader.parse(
+                text: "{oops\n{oops",
+                file: "t",
+                options: TraceReadOptions(format: .mooncake, skipInvalid: true)
+            )
         }
         #expect(allBad.found.contains("2 invalid lines"))
     }
@@ -111,7 +272,8 @@ import Testing
     }
 
     @Test func azureRowsAreSecondsSinceTheFirst() throws {
-        let text = "TIMESTAMP,ContextTokens,GeneratedTokens\r\n2023-11-16 18:17:03.5,100,10\r\n2023-11-16 18:18:04.0,200,20\r\n"
+        let text =
+            "TIMESTAMP,ContextTokens,GeneratedTokens\r\n2023-11-16 18:17:03.5,100,10\r\n2023-11-16 18:18:04.0,200,20\r\n"
         let trace = try TraceReader.parse(text: text, file: "t", options: TraceReadOptions())
         #expect(trace.format == .azure)
         #expect(!trace.hasPrefixInfo)
@@ -152,7 +314,9 @@ import Testing
         let bytes: [UInt8] = [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0]
         #expect(FileManagerShim.write(bytes, to: path))
         defer { FileManagerShim.remove(path) }
-        let error = try #require(throws: TraceError.self) { try TraceReader.read(path: path, options: TraceReadOptions()) }
+        let error = try #require(throws: TraceError.self) {
+            try TraceReader.read(path: path, options: TraceReadOptions())
+        }
         #expect(error.description.contains("gzip"))
     }
 }

@@ -1,4 +1,4 @@
-@_spi(Simulation) import PrefixRouter
+@_spi(Internals) @_spi(Simulation) import PrefixRouter
 import Testing
 
 /// Consistent hashing with bounded loads, checked against an independent model of the fleet.
@@ -22,8 +22,12 @@ struct BoundedLoadTests {
             max(
                 minimumCapacity,
                 expectedCapacity(
-                    loadFactorThousandths: loadFactorThousandths, inFlight: inFlight, weight: weight[id, default: 0],
-                    totalWeight: eligibleWeight))
+                    loadFactorThousandths: loadFactorThousandths,
+                    inFlight: inFlight,
+                    weight: weight[id, default: 0],
+                    totalWeight: eligibleWeight
+                )
+            )
         }
     }
 
@@ -60,9 +64,14 @@ struct BoundedLoadTests {
             model.health[id] = .up
         }
         let router = try FleetRouter(
-            replicas: initial, strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: UInt64(seed))),
+            replicas: initial,
+            strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: UInt64(seed))),
             configuration: FleetConfiguration(
-                loadFactor: loadFactor, virtualNodesPerWeight: 40, minimumCapacity: model.minimumCapacity))
+                loadFactor: loadFactor,
+                virtualNodesPerWeight: 40,
+                minimumCapacity: model.minimumCapacity
+            )
+        )
         var live: [Live] = []
         let hotKeys = (0..<4).map { _ in random.next() }
 
@@ -145,8 +154,10 @@ struct BoundedLoadTests {
     @Test("With all 200,000 keys in flight at c = 1.10, max load <= ceil(1.10 x mean)")
     func boundedBalance() throws {
         let router = try FleetRouter(
-            replicaIDs: replicaIDs(64), strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
-            configuration: FleetConfiguration(loadFactor: 1.10))
+            replicaIDs: replicaIDs(64),
+            strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
+            configuration: FleetConfiguration(loadFactor: 1.10)
+        )
         var leases: [Lease] = []
         leases.reserveCapacity(RingTests.keys.count)
         for key in RingTests.keys {
@@ -165,7 +176,9 @@ struct BoundedLoadTests {
     func lightLoadEqualsPlainRing() throws {
         // Every replica holds two requests: loads are equal and below capacity (ceil(1.25 * 33 / 16) = 3).
         let (router, held) = try StrategyTests.fleet(
-            loads: Array(repeating: 2, count: 16), strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 3)))
+            loads: Array(repeating: 2, count: 16),
+            strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 3))
+        )
         #expect(router.replicas.allSatisfy { $0.outstanding == 2 })
         #expect(router.withStrategy { fleet, _ in fleet.capacity(of: fleet.eligible(at: 0)) } == 3)
         let ring = router.ring
@@ -182,25 +195,37 @@ struct BoundedLoadTests {
     @Test("Spill order is a pure function of key and membership: two routers agree")
     func independentRoutersAgree() throws {
         let ids = replicaIDs(8)
+        // The two routers get the same members in different orders, from a recorded seed so that a failure
+        // reproduces (the seed is in every message). Catches: placement or spill order depending on the order
+        // in which members joined (e.g. collisions broken by member index instead of id).
+        let shuffleSeed: UInt64 = 0x5348_5546_464C_4531
+        var order = RandomSource(seed: shuffleSeed)
         func makeRouter() throws -> FleetRouter<PrefixAffinity<LeastOutstanding>> {
-            try FleetRouter(replicaIDs: ids.shuffled(), strategy: try PrefixAffinity(fallback: LeastOutstanding()))
+            try FleetRouter(
+                replicaIDs: ids.shuffled(using: &order),
+                strategy: try PrefixAffinity(fallback: LeastOutstanding())
+            )
         }
-        let a = try makeRouter(), b = try makeRouter()
+        let a = try makeRouter()
+        let b = try makeRouter()
+        // Otherwise the test would compare a router with its twin.
+        #expect(a.replicas.map(\.id) != b.replicas.map(\.id), "shuffle seed \(shuffleSeed)")
         var random = RandomSource(seed: 77)
         let hot = random.next()
-        var heldA: [Lease] = [], heldB: [Lease] = []
-        for _ in 0..<400 {
+        var heldA: [Lease] = []
+        var heldB: [Lease] = []
+        for step in 0..<400 {
             let key = random.next(below: 3) == 0 ? random.next() : hot
-            let da = try #require(a.route(keyedRequest(key)))
-            let db = try #require(b.route(keyedRequest(key)))
-            #expect(da.replica == db.replica)
-            #expect(da.reason == db.reason)
+            let da = try #require(a.route(keyedRequest(key)), "shuffle seed \(shuffleSeed) step \(step)")
+            let db = try #require(b.route(keyedRequest(key)), "shuffle seed \(shuffleSeed) step \(step)")
+            #expect(da.replica == db.replica, "shuffle seed \(shuffleSeed) step \(step)")
+            #expect(da.reason == db.reason, "shuffle seed \(shuffleSeed) step \(step)")
             heldA.append(da.lease)
             heldB.append(db.lease)
         }
         let loadsA = Dictionary(uniqueKeysWithValues: a.replicas.map { ($0.id, $0.outstanding) })
         let loadsB = Dictionary(uniqueKeysWithValues: b.replicas.map { ($0.id, $0.outstanding) })
-        #expect(loadsA == loadsB)
+        #expect(loadsA == loadsB, "shuffle seed \(shuffleSeed)")
         // The hot key must have spilled: one replica cannot hold two thirds of 400 requests under c = 1.25.
         #expect(loadsA.values.max() ?? 0 <= Int((1.25 * 400 / 8).rounded(.up)))
     }

@@ -1,4 +1,4 @@
-@_spi(Simulation) import PrefixRouter
+@_spi(Internals) @_spi(Simulation) import PrefixRouter
 import Testing
 
 @Suite("Cache-aware strategy")
@@ -8,13 +8,17 @@ struct CacheAwareTests {
     @Test("Follows the longest recorded match at any depth; misses go to the fallback")
     func followsLongestMatch() throws {
         let router = try FleetRouter(
-            replicaIDs: replicaIDs(4), strategy: try CacheAware(fallback: LeastOutstanding(seed: 1), seed: 1),
-            configuration: FleetConfiguration(loadFactor: 2))
+            replicaIDs: replicaIDs(4),
+            strategy: try CacheAware(fallback: LeastOutstanding(seed: 1), seed: 1),
+            configuration: FleetConfiguration(loadFactor: 2)
+        )
         var held: [Lease] = []
         // Four conversations, placed by the fallback on four different (least loaded) replicas.
         var home: [ReplicaID] = []
         for conversation in 0..<4 {
-            let first = try #require(router.route(RoutingRequest(blockHashes: Self.blocks([100 + UInt64(conversation)]), blockSize: 16)))
+            let first = try #require(
+                router.route(RoutingRequest(blockHashes: Self.blocks([100 + UInt64(conversation)]), blockSize: 16))
+            )
             #expect(first.reason == CacheAware<LeastOutstanding>.cacheMissReason)
             home.append(first.replica)
             held.append(first.lease)
@@ -24,7 +28,16 @@ struct CacheAwareTests {
         // Second turns extend the first (chained hashes: distinct per conversation at every depth): each
         // returns to its conversation's replica.
         for conversation in 0..<4 {
-            let turn = try #require(router.route(RoutingRequest(blockHashes: Self.blocks([100 + UInt64(conversation), 200 + UInt64(conversation), 300 + UInt64(conversation)]), blockSize: 16)))
+            let turn = try #require(
+                router.route(
+                    RoutingRequest(
+                        blockHashes: Self.blocks([
+                            100 + UInt64(conversation), 200 + UInt64(conversation), 300 + UInt64(conversation),
+                        ]),
+                        blockSize: 16
+                    )
+                )
+            )
             #expect(turn.replica == home[conversation])
             #expect(turn.reason == CacheAware<LeastOutstanding>.cacheMatchReason)
             turn.lease.release()
@@ -36,8 +49,10 @@ struct CacheAwareTests {
     @Test("A replica at its bounded-load capacity is skipped even if it holds the prefix")
     func respectsCapacity() throws {
         let router = try FleetRouter(
-            replicaIDs: replicaIDs(2), strategy: try CacheAware(loadFactor: 1.25, fallback: LeastOutstanding(seed: 2), seed: 2),
-            configuration: FleetConfiguration(loadFactor: 1.25))
+            replicaIDs: replicaIDs(2),
+            strategy: try CacheAware(loadFactor: 1.25, fallback: LeastOutstanding(seed: 2), seed: 2),
+            configuration: FleetConfiguration(loadFactor: 1.25)
+        )
         let prefix = Self.blocks([1, 2, 3])
         let first = try #require(router.route(RoutingRequest(blockHashes: prefix, blockSize: 16)))
         // m = 1, n = 2: capacity ceil(1.25 * 2 / 2) = 2; first holds 1, so the second still fits.
@@ -51,7 +66,10 @@ struct CacheAwareTests {
 
     @Test("Removed replicas are forgotten")
     func forgetsRemovedReplicas() throws {
-        let router = try FleetRouter(replicaIDs: replicaIDs(2), strategy: try CacheAware(fallback: LeastOutstanding(seed: 3), seed: 3))
+        let router = try FleetRouter(
+            replicaIDs: replicaIDs(2),
+            strategy: try CacheAware(fallback: LeastOutstanding(seed: 3), seed: 3)
+        )
         let decision = try #require(router.route(RoutingRequest(blockHashes: Self.blocks([9]), blockSize: 16)))
         decision.lease.release()
         #expect(router.withStrategy { _, strategy in strategy.index.count(for: decision.replica) } == 1)
@@ -65,8 +83,11 @@ struct CacheAwareTests {
         func holdAll(loadFactor: Double?) throws -> [Int] {
             let router = try FleetRouter(
                 replicaIDs: replicaIDs(4),
-                strategy: try CacheAware(loadFactor: loadFactor, fallback: LeastOutstanding(seed: 4), seed: 4))
-            let held = try (0..<100).map { _ in try #require(router.route(RoutingRequest(blockHashes: hot, blockSize: 16))) }
+                strategy: try CacheAware(loadFactor: loadFactor, fallback: LeastOutstanding(seed: 4), seed: 4)
+            )
+            let held = try (0..<100).map { _ in
+                try #require(router.route(RoutingRequest(blockHashes: hot, blockSize: 16)))
+            }
             defer { for decision in held { decision.lease.release() } }
             return router.replicas.map(\.outstanding)
         }

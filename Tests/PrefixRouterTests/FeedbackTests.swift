@@ -1,4 +1,4 @@
-@_spi(Simulation) import PrefixRouter
+@_spi(Internals) @_spi(Simulation) import PrefixRouter
 import Testing
 
 /// Feedback from outside the request path reaches the strategy under the router's lock.
@@ -37,7 +37,8 @@ struct FeedbackTests {
     func forwarding() throws {
         let router = try FleetRouter(
             replicaIDs: replicaIDs(3),
-            strategy: PrefixAffinity(fallback: CacheAware(fallback: RoundRobin(), seed: 1)))
+            strategy: PrefixAffinity(fallback: CacheAware(fallback: RoundRobin(), seed: 1))
+        )
         router.observe(.placement(blockHashes: [BlockHash(5)], replica: "r0"))
         #expect(router.withStrategy { _, strategy in strategy.fallback.index.count(for: "r0") } == 1)
     }

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// ``HashNamespace``: the documented root encoding, and isolation of different models, adapters and salts.
@@ -25,7 +25,10 @@ import Testing
     @Test func rootFollowsTheDocumentedEncoding() {
         for namespace in Self.namespaces {
             let expected = HashingReference.root(
-                model: namespace.model, adapter: namespace.adapter, cacheSalt: namespace.cacheSalt)
+                model: namespace.model,
+                adapter: namespace.adapter,
+                cacheSalt: namespace.cacheSalt
+            )
             #expect(namespace.root == expected, "\(namespace)")
         }
         #expect(HashNamespace.rootSeed == 0x5052_4546_4958_4E53)

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// Chaining, tail policy, entry-point equivalence and input validation of ``PrefixHasher`` on token ids.

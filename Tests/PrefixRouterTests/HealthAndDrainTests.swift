@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// Health (up/down, from health checks) and administration (active/draining, from operators) are separate:
@@ -22,11 +22,13 @@ struct HealthAndDrainTests {
         try router.undrain("a")  // the rollout ends while the replica is still unhealthy
         a = try #require(router.snapshot().replica("a"))
         #expect(a.administrativeState == .active && a.health == .down && !a.isEligible)
-        #expect((0..<10).allSatisfy { _ in
-            let decision = router.route(RoutingRequest())
-            decision?.lease.release()
-            return decision?.replica == "b"
-        })
+        #expect(
+            (0..<10).allSatisfy { _ in
+                let decision = router.route(RoutingRequest())
+                decision?.lease.release()
+                return decision?.replica == "b"
+            }
+        )
         try router.markUp("a")
         a = try #require(router.snapshot().replica("a"))
         #expect(a.isEligible)

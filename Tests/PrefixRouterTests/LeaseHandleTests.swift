@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// The streaming pattern: a response body written after the handler returns owns its lease through a
@@ -14,7 +14,10 @@ struct LeaseHandleTests {
     /// Routes like a handler does and returns the body writer that streams `chunks`, failing after `failAfter`
     /// chunks if set. The lease is released by the writer, never by the handler.
     static func handler(
-        _ router: some Router, explicitRelease: Bool = true, chunks: Int = 3, failAfter: Int? = nil,
+        _ router: some Router,
+        explicitRelease: Bool = true,
+        chunks: Int = 3,
+        failAfter: Int? = nil,
         chunkDelay: Duration = .zero
     ) throws -> (BodyWriter, ReplicaID) {
         let decision = try #require(router.route(RoutingRequest(blockHashes: [BlockHash(1)], tokenCount: 100)))
@@ -126,8 +129,10 @@ struct LeaseHandleTests {
         }
         let counter = Counter()
         let lease = Lease(
-            cost: LeaseCost(promptTokens: 10, cachedTokens: 4), onFirstToken: { counter.firstTokens += 1 },
-            onRelease: { counter.released += 1 })
+            cost: LeaseCost(promptTokens: 10, cachedTokens: 4),
+            onFirstToken: { counter.firstTokens += 1 },
+            onRelease: { counter.released += 1 }
+        )
         let copy = lease
         #expect(lease.cost.uncachedTokens == 6)
         #expect(copy.reportFirstToken())

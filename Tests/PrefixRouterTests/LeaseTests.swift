@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 @Suite("Leases and membership")
@@ -111,7 +111,9 @@ struct LeaseTests {
     @Test("Weights: a replica of weight 3 takes about 3/4 of the least-outstanding traffic when held")
     func weightedLeastOutstanding() throws {
         let router = try FleetRouter(
-            replicas: [Replica(id: "big", weight: 3), Replica(id: "small", weight: 1)], strategy: LeastOutstanding(seed: 3))
+            replicas: [Replica(id: "big", weight: 3), Replica(id: "small", weight: 1)],
+            strategy: LeastOutstanding(seed: 3)
+        )
         let held = try (0..<400).map { _ in try #require(router.route(RoutingRequest())).lease }
         #expect(router.outstanding(of: "big") == 300)
         #expect(router.outstanding(of: "small") == 100)

@@ -1,5 +1,6 @@
-@testable import PrefixRouter
 import Testing
+
+@_spi(Internals) @testable import PrefixRouter
 
 /// The bounded-load capacity in exact integer arithmetic (`LoadFactor`), and the configuration bounds that
 /// keep every value on the routing path in range.
@@ -12,7 +13,10 @@ struct LoadFactorTests {
         #expect(factor.thousandths == 1_100)
         #expect(factor.capacity(inFlight: 49, weight: 1, totalWeight: 1) == 55)
         let router = try FleetRouter(
-            replicaIDs: ["a"], strategy: RoundRobin(), configuration: FleetConfiguration(loadFactor: 1.1))
+            replicaIDs: ["a"],
+            strategy: RoundRobin(),
+            configuration: FleetConfiguration(loadFactor: 1.1)
+        )
         let held = try (0..<49).map { _ in try #require(router.route(RoutingRequest())).lease }
         #expect(router.snapshot().replica("a")?.capacity == 55)
         for lease in held { lease.release() }
@@ -32,10 +36,16 @@ struct LoadFactorTests {
             let expected = max(
                 minimum,
                 expectedCapacity(
-                    loadFactorThousandths: thousandths, inFlight: inFlight, weight: weight, totalWeight: total))
+                    loadFactorThousandths: thousandths,
+                    inFlight: inFlight,
+                    weight: weight,
+                    totalWeight: total
+                )
+            )
             #expect(
                 factor.capacity(inFlight: inFlight, weight: weight, totalWeight: total, minimum: minimum) == expected,
-                "k \(thousandths) m \(inFlight) w \(weight) W \(total)")
+                "k \(thousandths) m \(inFlight) w \(weight) W \(total)"
+            )
         }
     }
 
@@ -47,9 +57,14 @@ struct LoadFactorTests {
             #expect(throws: PrefixRouterError.self, "\(bad)") { _ = try LoadFactor(bad) }
             #expect(throws: PrefixRouterError.self, "\(bad)") {
                 _ = try FleetRouter(
-                    replicaIDs: ["a"], strategy: RoundRobin(), configuration: FleetConfiguration(loadFactor: bad))
+                    replicaIDs: ["a"],
+                    strategy: RoundRobin(),
+                    configuration: FleetConfiguration(loadFactor: bad)
+                )
             }
-            #expect(throws: PrefixRouterError.self, "\(bad)") { _ = try CacheAware(loadFactor: bad, fallback: RoundRobin()) }
+            #expect(throws: PrefixRouterError.self, "\(bad)") {
+                _ = try CacheAware(loadFactor: bad, fallback: RoundRobin())
+            }
         }
         #expect(try LoadFactor(100).thousandths == 100_000)
         #expect(try LoadFactor(1.001).thousandths == 1_001)
@@ -77,8 +92,10 @@ struct LoadFactorTests {
         #expect(throws: PrefixRouterError.self) { try router.add(Replica(id: "b", weight: 300)) }
         #expect(router.replicas.map(\.id) == ["a"])  // nothing half-applied
         let fine = try FleetRouter(
-            replicas: [Replica(id: "a", weight: 1_000)], strategy: RoundRobin(),
-            configuration: FleetConfiguration(virtualNodesPerWeight: 32))
+            replicas: [Replica(id: "a", weight: 1_000)],
+            strategy: RoundRobin(),
+            configuration: FleetConfiguration(virtualNodesPerWeight: 32)
+        )
         #expect(fine.ring.pointCount == 32_000)
     }
 
@@ -93,9 +110,11 @@ struct LoadFactorTests {
             Replica(id: "r0"), Replica(id: "r1", weight: 3), Replica(id: "r2"), Replica(id: "r3"),
         ])
         #expect(router.ring.points == expected.points)
-        #expect(stride(from: UInt64(0), to: UInt64.max - (1 << 54), by: 1 << 54).allSatisfy {
-            router.ring.owner(of: $0) == expected.owner(of: $0)
-        })
+        #expect(
+            stride(from: UInt64(0), to: UInt64.max - (1 << 54), by: 1 << 54).allSatisfy {
+                router.ring.owner(of: $0) == expected.owner(of: $0)
+            }
+        )
         try router.remove("r0")
         try router.add(Replica(id: "r9", weight: 2))
         #expect(router.ring.pointCount == (3 + 2 + 2) * 160)

@@ -1,5 +1,6 @@
-@_spi(Simulation) @testable import PrefixRouter
 import Testing
+
+@_spi(Simulation) @testable import PrefixRouter
 
 /// Re-entering the router's lock from inside its critical section must stop the process with a message, not
 /// run the body unlocked (the old lock ignored pthread's EDEADLK) nor hang. DEBUG builds (the test build)

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 private func hashes(_ values: [UInt64]) -> [BlockHash] { values.map(BlockHash.init(rawValue:)) }
@@ -192,7 +192,8 @@ private func hashes(_ values: [UInt64]) -> [BlockHash] { values.map(BlockHash.in
         }
         #expect(
             index.approximateMemoryBytes <= PrefixIndex.memoryBound(capacityPerReplica: capacity, replicas: ids.count),
-            "seed \(seed)")
+            "seed \(seed)"
+        )
     }
 }
 

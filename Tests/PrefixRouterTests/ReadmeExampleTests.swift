@@ -1,5 +1,5 @@
 import Foundation
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// README.md's usage example, compiled and run. The lines between the markers must appear verbatim in
@@ -12,7 +12,8 @@ struct ReadmeExampleTests {
         let router = try FleetRouter(
             replicaIDs: ["vllm-0:8000", "vllm-1:8000", "vllm-2:8000"],
             strategy: try PrefixAffinity(fallback: LeastOutstanding()),
-            configuration: FleetConfiguration(minimumCapacity: 8))
+            configuration: FleetConfiguration(minimumCapacity: 8)
+        )
 
         // In a request handler (any async context, any number at once):
         func handle(promptTokens: [UInt32]) async -> String? {

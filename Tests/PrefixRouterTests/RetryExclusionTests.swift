@@ -1,4 +1,4 @@
-@_spi(Simulation) import PrefixRouter
+@_spi(Internals) @_spi(Simulation) import PrefixRouter
 import Testing
 
 /// `route(_:excluding:)`: a retry after a replica refused the connection skips it, for every strategy, and
@@ -25,8 +25,10 @@ struct RetryExclusionTests {
         var random = RandomSource(seed: 5)
         for index in 0..<200 {
             let request = RoutingRequest(
-                blockHashes: (0..<8).map { _ in BlockHash(random.next()) }, blockSize: 16,
-                sessionKey: sessions ? "session-\(index % 7)" : nil)
+                blockHashes: (0..<8).map { _ in BlockHash(random.next()) },
+                blockSize: 16,
+                sessionKey: sessions ? "session-\(index % 7)" : nil
+            )
             let decision = try #require(router.route(request, excluding: excluded))
             #expect(!excluded.contains(decision.replica), "\(type(of: router)): routed to excluded \(decision.replica)")
             decision.lease.release()
@@ -44,13 +46,25 @@ struct RetryExclusionTests {
         try Self.check(FleetRouter(replicaIDs: ids, strategy: PowerOfTwoChoices(seed: 1)), excluding: excluded)
         try Self.check(
             FleetRouter(replicaIDs: ids, strategy: PrefixAffinity(keyDepthTokens: 16, fallback: RoundRobin())),
-            excluding: excluded)
-        try Self.check(FleetRouter(replicaIDs: ids, strategy: CacheAware(fallback: RoundRobin(), seed: 1)), excluding: excluded)
-        try Self.check(FleetRouter(replicaIDs: ids, strategy: Sticky(fallback: RoundRobin())), excluding: excluded, sessions: true)
+            excluding: excluded
+        )
+        try Self.check(
+            FleetRouter(replicaIDs: ids, strategy: CacheAware(fallback: RoundRobin(), seed: 1)),
+            excluding: excluded
+        )
+        try Self.check(
+            FleetRouter(replicaIDs: ids, strategy: Sticky(fallback: RoundRobin())),
+            excluding: excluded,
+            sessions: true
+        )
         try Self.check(
             FleetRouter(
-                replicaIDs: ids, strategy: Sticky(sessionTable: try SessionTable(), fallback: RoundRobin(), seed: 1)),
-            excluding: excluded, sessions: true)
+                replicaIDs: ids,
+                strategy: Sticky(sessionTable: try SessionTable(), fallback: RoundRobin(), seed: 1)
+            ),
+            excluding: excluded,
+            sessions: true
+        )
     }
 
     // Catches: a prefix owner that stays preferred on retry (the retry would hit the same dead replica).
@@ -76,7 +90,8 @@ struct RetryExclusionTests {
     func excludedReplicasLeaveTheCapacityInputs() throws {
         let router = try FleetRouter(
             replicas: [Replica(id: "a", weight: 2), Replica(id: "b"), Replica(id: "c")],
-            strategy: Probe(inner: LeastOutstanding(seed: 1)))
+            strategy: Probe(inner: LeastOutstanding(seed: 1))
+        )
         var held: [Lease] = []
         for _ in 0..<8 { held.append(try #require(router.route(RoutingRequest())).lease) }  // a: 4, b: 2, c: 2
         #expect(router.outstanding(of: "a") == 4)

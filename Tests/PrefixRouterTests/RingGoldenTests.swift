@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 /// Ring placement is part of the library's contract: every gateway process, on every platform and every
@@ -30,7 +30,9 @@ struct RingGoldenTests {
         return (best ?? lowest)!.id
     }
 
-    static let keys: [UInt64] = [0, 1, 0x7FFF_FFFF_FFFF_FFFF, 0xFFFF_FFFF_FFFF_FFFF, 0x1234_5678_9ABC_DEF0, 0xDEAD_BEEF]
+    static let keys: [UInt64] = [
+        0, 1, 0x7FFF_FFFF_FFFF_FFFF, 0xFFFF_FFFF_FFFF_FFFF, 0x1234_5678_9ABC_DEF0, 0xDEAD_BEEF,
+    ]
 
     @Test func pointsMatchTheDocumentedEncoding() {
         for id in Self.members {

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 import Testing
 
 @Suite("Consistent-hash ring")

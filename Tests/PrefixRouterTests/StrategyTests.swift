@@ -1,11 +1,13 @@
-@_spi(Simulation) import PrefixRouter
+@_spi(Internals) @_spi(Simulation) import PrefixRouter
 import Testing
 
 @Suite("Load-balancing strategies")
 struct StrategyTests {
     /// Builds a router and holds `loads[i]` leases on replica i (routing through a pinning strategy).
     static func fleet<S: RoutingStrategy>(
-        loads: [Int], weights: [Int]? = nil, strategy: S
+        loads: [Int],
+        weights: [Int]? = nil,
+        strategy: S
     ) throws -> (router: FleetRouter<Pinned<S>>, held: [Lease]) {
         let replicas = loads.indices.map { Replica(id: ReplicaID("r\($0)"), weight: weights?[$0] ?? 1) }
         let router = try FleetRouter(replicas: replicas, strategy: Pinned(inner: strategy))
@@ -26,7 +28,9 @@ struct StrategyTests {
         var pin: ReplicaID?
 
         mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
-            if let pin, let index = fleet.index(of: pin) { return RoutingChoice(index, reason: RoutingReason("pinned")) }
+            if let pin, let index = fleet.index(of: pin) {
+                return RoutingChoice(index, reason: RoutingReason("pinned"))
+            }
             return inner.choose(for: request, in: fleet)
         }
     }
@@ -37,7 +41,11 @@ struct StrategyTests {
         let count = 2 + random.next(below: 10)
         let loads = (0..<count).map { _ in random.next(below: 6) }
         let weights = (0..<count).map { _ in 1 + random.next(below: 3) }
-        let (router, held) = try Self.fleet(loads: loads, weights: weights, strategy: LeastOutstanding(seed: UInt64(seed)))
+        let (router, held) = try Self.fleet(
+            loads: loads,
+            weights: weights,
+            strategy: LeastOutstanding(seed: UInt64(seed))
+        )
         let decision = try #require(router.route(RoutingRequest()))
         let chosen = try #require(Int(decision.replica.rawValue.dropFirst()))
         let minimum = loads.indices.map { Double(loads[$0]) / Double(weights[$0]) }.min() ?? 0
@@ -118,7 +126,8 @@ struct StrategyTests {
         /// Always the last eligible replica.
         struct LastEligible: RoutingStrategy {
             mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
-                fleet.eligibleCount == 0 ? nil : RoutingChoice(fleet.eligible(at: fleet.eligibleCount - 1), reason: RoutingReason("last"))
+                fleet.eligibleCount == 0
+                    ? nil : RoutingChoice(fleet.eligible(at: fleet.eligibleCount - 1), reason: RoutingReason("last"))
             }
         }
         let router = try FleetRouter(replicaIDs: replicaIDs(3), strategy: LastEligible())
@@ -138,7 +147,10 @@ struct AffinityTests {
 
     @Test("Prefix affinity keys deeper than a shared first block: a hot system prompt does not collapse")
     func sharedFirstBlockSpreads() throws {
-        let router = try FleetRouter(replicaIDs: replicaIDs(8), strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1)))
+        let router = try FleetRouter(
+            replicaIDs: replicaIDs(8),
+            strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1))
+        )
         var random = RandomSource(seed: 11)
         var perReplica: [ReplicaID: Int] = [:]
         for _ in 0..<2_000 {
@@ -155,8 +167,10 @@ struct AffinityTests {
     @Test("Keying on the first block alone collapses onto one owner until the bound spills it")
     func firstBlockKeyCollapses() throws {
         let router = try FleetRouter(
-            replicaIDs: replicaIDs(8), strategy: try PrefixAffinity(keyDepthTokens: 16, fallback: LeastOutstanding(seed: 1)),
-            configuration: FleetConfiguration(loadFactor: 1.25, minimumCapacity: 4))
+            replicaIDs: replicaIDs(8),
+            strategy: try PrefixAffinity(keyDepthTokens: 16, fallback: LeastOutstanding(seed: 1)),
+            configuration: FleetConfiguration(loadFactor: 1.25, minimumCapacity: 4)
+        )
         var random = RandomSource(seed: 12)
         func request() -> RoutingRequest {
             RoutingRequest(blockHashes: [BlockHash(7)] + (0..<10).map { _ in BlockHash(random.next()) }, blockSize: 16)
@@ -183,7 +197,9 @@ struct AffinityTests {
         #expect(loads[owner] == loads.values.max())
         // Replicas fill in the ring's clockwise order from the key: the distinct replicas, in the order they
         // were first used, are a prefix of the spill order.
-        let key = try #require(try PrefixAffinity(keyDepthTokens: 16, fallback: RoundRobin()).ringKey(of: request()))
+        let key = try #require(
+            try PrefixAffinity(keyDepthTokens: 16, fallback: RoundRobin()).ringPosition(of: request())
+        )
         let order = held.map(\.replica).reduce(into: [ReplicaID]()) { if !$0.contains($1) { $0.append($1) } }
         #expect(order.count > 1)
         #expect(Array(router.ring.spillOrder(of: key).prefix(order.count)) == order)
@@ -192,11 +208,16 @@ struct AffinityTests {
 
     @Test("Requests sharing the key prefix land on one replica; requests without blocks use the fallback")
     func affinityAndFallback() throws {
-        let router = try FleetRouter(replicaIDs: replicaIDs(8), strategy: try PrefixAffinity(keyDepthTokens: 64, fallback: RoundRobin()))
+        let router = try FleetRouter(
+            replicaIDs: replicaIDs(8),
+            strategy: try PrefixAffinity(keyDepthTokens: 64, fallback: RoundRobin())
+        )
         let shared = Self.chain([1, 2, 3, 4])
         let first = try #require(router.route(RoutingRequest(blockHashes: shared + Self.chain([99]), blockSize: 16)))
         first.lease.release()  // with 8 idle replicas the capacity is 1: a concurrent second request would spill
-        let second = try #require(router.route(RoutingRequest(blockHashes: shared + Self.chain([100, 101]), blockSize: 16)))
+        let second = try #require(
+            router.route(RoutingRequest(blockHashes: shared + Self.chain([100, 101]), blockSize: 16))
+        )
         #expect(first.replica == second.replica)
         #expect(first.reason == .affinity)
         let noPrefix = try #require(router.route(RoutingRequest(blockHashes: [], blockSize: 16, tokenCount: 5)))
@@ -207,9 +228,13 @@ struct AffinityTests {
     func capacityFloorKeepsAffinity() throws {
         func replicasUsed(minimumCapacity: Int) throws -> Int {
             let router = try FleetRouter(
-                replicaIDs: replicaIDs(8), strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
-                configuration: FleetConfiguration(minimumCapacity: minimumCapacity))
-            let held = try (0..<6).map { _ in try #require(router.route(RoutingRequest(blockHashes: Self.chain([77]), blockSize: 16))) }
+                replicaIDs: replicaIDs(8),
+                strategy: try PrefixAffinity(fallback: LeastOutstanding(seed: 1)),
+                configuration: FleetConfiguration(minimumCapacity: minimumCapacity)
+            )
+            let held = try (0..<6).map { _ in
+                try #require(router.route(RoutingRequest(blockHashes: Self.chain([77]), blockSize: 16)))
+            }
             defer { for decision in held { decision.lease.release() } }
             return Set(held.map(\.replica)).count
         }
@@ -232,14 +257,17 @@ struct AffinityTests {
 
     @Test("A replica marked down loses its keys to the next replica and gets them back when up")
     func healthFiltering() throws {
-        let router = try FleetRouter(replicaIDs: replicaIDs(5), strategy: try PrefixAffinity(fallback: LeastOutstanding()))
+        let router = try FleetRouter(
+            replicaIDs: replicaIDs(5),
+            strategy: try PrefixAffinity(fallback: LeastOutstanding())
+        )
         let request = RoutingRequest(blockHashes: Self.chain([42]), blockSize: 16)
         let owner = try #require(router.route(request))
         owner.lease.release()
         try router.markDown(owner.replica)
         let moved = try #require(router.route(request))
         #expect(moved.replica != owner.replica)
-        #expect(moved.replica == router.ring.spillOrder(of: 42)[1])
+        #expect(moved.replica == router.ring.spillOrder(of: HashSchema.ringPosition(forKey: 42))[1])
         moved.lease.release()
         try router.markUp(owner.replica)
         #expect(router.route(request)?.replica == owner.replica)
@@ -261,7 +289,10 @@ struct AffinityTests {
     @Test("Sticky table mode: pinned to the least loaded replica, kept within the TTL, re-pinned after")
     func stickyTable() throws {
         let table = try SessionTable(timeToLive: .seconds(10), capacity: 4)
-        let router = try FleetRouter(replicaIDs: replicaIDs(3), strategy: Sticky(sessionTable: table, fallback: RoundRobin(), seed: 1))
+        let router = try FleetRouter(
+            replicaIDs: replicaIDs(3),
+            strategy: Sticky(sessionTable: table, fallback: RoundRobin(), seed: 1)
+        )
         let start = ContinuousClock.now
         // Load r0 and r1 so that the least loaded replica is r2.
         let holdA = try #require(router.route(RoutingRequest(), at: start))
@@ -275,11 +306,14 @@ struct AffinityTests {
         // Within the TTL of the last use (9 s + 10 s), still pinned.
         #expect(router.route(RoutingRequest(sessionKey: "s"), at: start.advanced(by: .seconds(18)))?.reason == .session)
         // Expired: pinned anew.
-        #expect(router.route(RoutingRequest(sessionKey: "s"), at: start.advanced(by: .seconds(40)))?.reason == .newSession)
+        #expect(
+            router.route(RoutingRequest(sessionKey: "s"), at: start.advanced(by: .seconds(40)))?.reason == .newSession
+        )
         for d in [holdA, holdB, pinned, again] { d.lease.release() }
         // The table never holds more than its capacity.
         for index in 0..<20 {
-            router.route(RoutingRequest(sessionKey: "many-\(index)"), at: start.advanced(by: .seconds(41)))?.lease.release()
+            router.route(RoutingRequest(sessionKey: "many-\(index)"), at: start.advanced(by: .seconds(41)))?.lease
+                .release()
         }
         let size = router.withStrategy { _, strategy in strategy.table?.count ?? -1 }
         #expect(size >= 1 && size <= 4)

@@ -1,4 +1,4 @@
-@testable import PrefixRouter
+@_spi(Internals) @testable import PrefixRouter
 
 /// Replica ids `r0`, `r1`, … used across the tests.
 func replicaIDs(_ count: Int, prefix: String = "r") -> [ReplicaID] {

@@ -1,7 +1,7 @@
 import Benchmark
 import BenchmarkFixtures
 import BenchmarkSupport
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 
 // Prompt hashing: chained block hashes beside one-shot XXH3 over the same bytes, and text and chat hashing.
 //
@@ -47,7 +47,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     let chat = Prompts.chat(byteCount: 8_192, seed: 8)
-    let text = chat.map(\.content).joined(separator: "\n")
+    let text = chat.map { $0.content?.plainText ?? "" }.joined(separator: "\n")
     Benchmark("text-hashing:8-KB") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(hasher.blockHashes(ofText: text))

@@ -1,7 +1,7 @@
 import Benchmark
 import BenchmarkFixtures
 import BenchmarkSupport
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 
 // The approximate prefix index (PrefixIndex) with 2,048-token prompts in 16-token blocks (128 hashes each),
 // in steady state: every replica's LRU is full (default capacity, 31,250 blocks), so inserts evict. The stored

@@ -1,6 +1,6 @@
 import BenchmarkFixtures
 import CXXHashInline
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 
 #if canImport(Glibc)
 import Glibc

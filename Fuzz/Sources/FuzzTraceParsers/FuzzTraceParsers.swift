@@ -1,4 +1,4 @@
-import FleetSimulation
+import _FleetSimulation
 
 /// libFuzzer entry point: feeds the input to every trace parser, detected and forced, stopping at the first
 /// error and skipping invalid lines. Any crash, trap or sanitizer report is a bug: bad input must only
@@ -9,12 +9,20 @@ public func fuzzTraceParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt 
     let formats: [TraceFormat?] = [nil, .mooncake, .tokens, .openai, .azure]
     for format in formats {
         for skipInvalid in [false, true] {
-            let options = TraceReadOptions(format: format, mooncakeBlockSize: 16, hashBlockSize: 4, skipInvalid: skipInvalid)
+            let options = TraceReadOptions(
+                format: format,
+                mooncakeBlockSize: 16,
+                hashBlockSize: 4,
+                skipInvalid: skipInvalid
+            )
             if let trace = try? TraceReader.parse(text: text, file: "fuzz", options: options) {
                 // A parsed trace must be replayable: its arrivals finite and sorted.
                 var previous = -Double.infinity
                 for request in trace.requests {
-                    precondition(request.arrival.isFinite && request.arrival >= previous, "unsorted or non-finite arrival")
+                    precondition(
+                        request.arrival.isFinite && request.arrival >= previous,
+                        "unsorted or non-finite arrival"
+                    )
                     precondition(request.inputTokens >= 1 && request.outputTokens >= 0, "invalid lengths")
                     previous = request.arrival
                 }

@@ -63,7 +63,8 @@ public struct KubeAICHWBL: RoutingStrategy {
     ///
     /// - Throws: ``PrefixRouterError`` if `loadFactor` is not a finite number > 0.
     public init(
-        loadFactor: Double = KubeAICHWBL.defaultLoadFactor, rule: AcceptanceRule = .shipped
+        loadFactor: Double = KubeAICHWBL.defaultLoadFactor,
+        rule: AcceptanceRule = .shipped
     ) throws(PrefixRouterError) {
         guard loadFactor.isFinite, loadFactor > 0 else {
             throw PrefixRouterError(.invalidLoadFactor, "loadFactor: expected a finite number > 0, found \(loadFactor)")
@@ -89,7 +90,8 @@ public struct KubeAICHWBL: RoutingStrategy {
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         let key = ringKey(of: request)
         guard let owner = fleet.ringOwner(of: key) else { return nil }
-        let total = fleet.inFlight, endpoints = fleet.eligibleCount
+        let total = fleet.inFlight
+        let endpoints = fleet.eligibleCount
         let accepted = fleet.firstOnRing(from: key) {
             accepts(inFlight: fleet.outstanding(of: $0), total: total, endpoints: endpoints)
         }

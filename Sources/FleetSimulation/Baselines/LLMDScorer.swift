@@ -58,12 +58,16 @@ public struct LLMDScorer: RoutingStrategy {
     /// - Throws: ``PrefixRouterError`` when the capacity is out of range or a weight is negative or not
     ///   finite.
     public init(
-        capacityPerPod: Int = PrefixIndex.defaultCapacityPerReplica, weights: Weights = Weights(), seed: UInt64? = nil
+        capacityPerPod: Int = PrefixIndex.defaultCapacityPerReplica,
+        weights: Weights = Weights(),
+        seed: UInt64? = nil
     ) throws(PrefixRouterError) {
         for (name, weight) in [("prefix", weights.prefix), ("queue", weights.queue)]
         where !(weight.isFinite && weight >= 0) {
             throw PrefixRouterError(
-                .invalidParameter, "weights.\(name): expected a finite number ≥ 0, found \(weight)")
+                .invalidParameter,
+                "weights.\(name): expected a finite number ≥ 0, found \(weight)"
+            )
         }
         self.weights = weights
         self.index = try PrefixIndex(capacityPerReplica: capacityPerPod)
@@ -73,7 +77,9 @@ public struct LLMDScorer: RoutingStrategy {
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         let count = fleet.eligibleCount
         guard count > 0 else { return nil }
-        var minQueue = Int.max, maxQueue = Int.min, largestSlot = 0
+        var minQueue = Int.max
+        var maxQueue = Int.min
+        var largestSlot = 0
         for position in 0..<count {
             let pod = fleet.eligible(at: position)
             let queue = fleet.outstanding(of: pod)

@@ -46,8 +46,11 @@ public struct SGLangCacheAware: RoutingStrategy {
 
         /// Creates a configuration; the defaults are SGLang's.
         public init(
-            cacheThreshold: Double = 0.3, balanceAbsThreshold: Int = 64, balanceRelThreshold: Double = 1.5,
-            maxTreeSizeCharacters: Int = 1 << 26, charactersPerToken: Int = 4
+            cacheThreshold: Double = 0.3,
+            balanceAbsThreshold: Int = 64,
+            balanceRelThreshold: Double = 1.5,
+            maxTreeSizeCharacters: Int = 1 << 26,
+            charactersPerToken: Int = 4
         ) {
             self.cacheThreshold = cacheThreshold
             self.balanceAbsThreshold = balanceAbsThreshold
@@ -86,22 +89,27 @@ public struct SGLangCacheAware: RoutingStrategy {
         guard configuration.cacheThreshold.isFinite, configuration.cacheThreshold >= 0 else {
             throw PrefixRouterError(
                 .invalidParameter,
-                "cacheThreshold: expected a finite number ≥ 0, found \(configuration.cacheThreshold)")
+                "cacheThreshold: expected a finite number ≥ 0, found \(configuration.cacheThreshold)"
+            )
         }
         guard configuration.balanceAbsThreshold >= 0 else {
             throw PrefixRouterError(
-                .invalidParameter, "balanceAbsThreshold: expected ≥ 0, found \(configuration.balanceAbsThreshold)")
+                .invalidParameter,
+                "balanceAbsThreshold: expected ≥ 0, found \(configuration.balanceAbsThreshold)"
+            )
         }
         guard configuration.balanceRelThreshold.isFinite, configuration.balanceRelThreshold >= 0 else {
             throw PrefixRouterError(
                 .invalidParameter,
-                "balanceRelThreshold: expected a finite number ≥ 0, found \(configuration.balanceRelThreshold)")
+                "balanceRelThreshold: expected a finite number ≥ 0, found \(configuration.balanceRelThreshold)"
+            )
         }
         guard configuration.maxTreeSizeCharacters >= 1, configuration.charactersPerToken >= 1 else {
             throw PrefixRouterError(
                 .invalidParameter,
                 "maxTreeSizeCharacters, charactersPerToken: expected ≥ 1, found "
-                    + "\(configuration.maxTreeSizeCharacters), \(configuration.charactersPerToken)")
+                    + "\(configuration.maxTreeSizeCharacters), \(configuration.charactersPerToken)"
+            )
         }
         self.configuration = configuration
     }
@@ -121,8 +129,10 @@ public struct SGLangCacheAware: RoutingStrategy {
 
     private func rank(of replica: Fleet.Index, at position: Int, in fleet: Fleet) -> Rank {
         Rank(
-            load: fleet.outstanding(of: replica), processed: processedCount[fleet.id(of: replica), default: 0],
-            position: position)
+            load: fleet.outstanding(of: replica),
+            processed: processedCount[fleet.id(of: replica), default: 0],
+            position: position
+        )
     }
 
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {

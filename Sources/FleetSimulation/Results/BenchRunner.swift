@@ -8,8 +8,11 @@ public enum BenchRunner {
     ///   - progress: called with (strategy name, share done) now and then.
     /// - Throws: ``SimulationError`` for invalid parameters or a trace that cannot be simulated.
     public static func run(
-        trace: Trace, parameters: SimulationParameters, strategies: [StrategyCatalog.Entry],
-        synthetic: SyntheticWorkload? = nil, readOptions: TraceReadOptions? = nil,
+        trace: Trace,
+        parameters: SimulationParameters,
+        strategies: [StrategyCatalog.Entry],
+        synthetic: SyntheticWorkload? = nil,
+        readOptions: TraceReadOptions? = nil,
         progress: ((String, Double) -> Void)? = nil
     ) throws -> RunReport {
         try parameters.validate()
@@ -22,11 +25,18 @@ public enum BenchRunner {
         }
         let capacity = parameters.cacheCapacity(blockSize: input.blockSize)
         let workload = RunReport.Workload(
-            source: trace.source, format: trace.format, requests: trace.requests.count,
-            hasPrefixInfo: trace.hasPrefixInfo, blockSize: input.blockSize,
-            cacheBlocks: capacity == Int.max ? nil : capacity, skippedLines: trace.skipped.count,
-            skippedExamples: trace.skipped.examples, synthetic: synthetic, readOptions: readOptions,
-            spanSeconds: (input.arrivals.last ?? 0) - (input.arrivals.first ?? 0))
+            source: trace.source,
+            format: trace.format,
+            requests: trace.requests.count,
+            hasPrefixInfo: trace.hasPrefixInfo,
+            blockSize: input.blockSize,
+            cacheBlocks: capacity == Int.max ? nil : capacity,
+            skippedLines: trace.skipped.count,
+            skippedExamples: trace.skipped.examples,
+            synthetic: synthetic,
+            readOptions: readOptions,
+            spanSeconds: (input.arrivals.last ?? 0) - (input.arrivals.first ?? 0)
+        )
         return RunReport(workload: workload, parameters: parameters, oracle: oracle, strategies: results)
     }
 }

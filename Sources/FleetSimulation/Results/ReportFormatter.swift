@@ -10,18 +10,24 @@ public enum ReportFormatter {
         let cache = w.cacheBlocks.map { "\($0) blocks × \(w.blockSize) tokens" } ?? "unbounded"
         lines.append(
             "workload: \(w.source) (\(w.format.rawValue)), \(w.requests) requests over \(format(w.spanSeconds, 1)) s"
-                + (p.speedup != 1 ? " (speed-up \(format(p.speedup, 2)))" : ""))
+                + (p.speedup != 1 ? " (speed-up \(format(p.speedup, 2)))" : "")
+        )
         if !w.hasPrefixInfo {
-            lines.append("note: this trace carries no prefix information: no strategy can hit the cache; compare load only")
+            lines.append(
+                "note: this trace carries no prefix information: no strategy can hit the cache; compare load only"
+            )
         }
         if w.skippedLines > 0 {
-            lines.append("skipped \(w.skippedLines) invalid lines (--skip-invalid), first: \(w.skippedExamples.first ?? "")")
+            lines.append(
+                "skipped \(w.skippedLines) invalid lines (--skip-invalid), first: \(w.skippedExamples.first ?? "")"
+            )
         }
         lines.append(
             "fleet: \(p.replicas) replicas, cache \(cache), prefill \(format(p.prefillTokensPerSecond, 0)) tok/s + "
                 + "\(format(p.prefillOverheadSeconds * 1000, 1)) ms, decode step \(format(p.decodeStepSeconds * 1000, 1)) ms + "
                 + "\(format(p.decodeSecondsPerContextToken * 1e9, 0)) ns/context token, max batch \(p.maxRunningRequests), "
-                + "load factor \(format(p.loadFactor, 2)), min capacity \(p.minimumCapacity), key depth \(p.keyDepthTokens) tokens, seed \(p.seed)")
+                + "load factor \(format(p.loadFactor, 2)), min capacity \(p.minimumCapacity), key depth \(p.keyDepthTokens) tokens, seed \(p.seed)"
+        )
         var header = [
             "strategy", "reqs", "hit%", "/oracle", "TTFT p50", "p90", "p99", "E2E p50", "p99", "tok/s", "imbal",
             "peak", "spill%", "fallbk%",
@@ -38,7 +44,8 @@ public enum ReportFormatter {
         rows.append(oracleRow)
         for s in report.strategies {
             var row = [
-                s.strategy, "\(s.completed)", format(s.hitRate * 100, 1), s.hitRateOverOracle.map { format($0, 2) } ?? "-",
+                s.strategy, "\(s.completed)", format(s.hitRate * 100, 1),
+                s.hitRateOverOracle.map { format($0, 2) } ?? "-",
                 seconds(s.ttft.p50), seconds(s.ttft.p90), seconds(s.ttft.p99), seconds(s.endToEnd.p50),
                 seconds(s.endToEnd.p99), format(s.throughputTokensPerSecond, 0), format(s.imbalanceTimeAveraged, 2),
                 "\(s.peakOutstanding)", format(s.spillRate * 100, 1), format(s.fallbackRate * 100, 1),
@@ -59,7 +66,8 @@ public enum ReportFormatter {
         }
         lines.append(
             "TTFT/E2E in seconds; hit% token-weighted; imbal = time-averaged max/mean outstanding per replica; "
-                + "peak = most outstanding on one replica")
+                + "peak = most outstanding on one replica"
+        )
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -74,7 +82,8 @@ public enum ReportFormatter {
             "spill_rate", "fallback_rate", "keys_moved_share", "routing_ns_per_call", "oracle_hit_rate", "source",
             "format", "has_prefix_info", "block_size", "cache_blocks", "replicas", "kv_cache_tokens",
             "prefill_tokens_per_s", "prefill_overhead_s", "decode_step_s", "decode_s_per_context_token",
-            "max_running", "prefill_batch_tokens", "load_factor", "min_capacity", "virtual_nodes", "key_depth_tokens", "speedup", "seed", "churn",
+            "max_running", "prefill_batch_tokens", "load_factor", "min_capacity", "virtual_nodes", "key_depth_tokens",
+            "speedup", "seed", "churn",
         ]
         var lines = [header.joined(separator: ",")]
         for s in report.strategies {
@@ -88,7 +97,8 @@ public enum ReportFormatter {
                 w.format.rawValue, "\(w.hasPrefixInfo)", "\(w.blockSize)", w.cacheBlocks.map { "\($0)" } ?? "unbounded",
                 "\(p.replicas)", "\(p.kvCacheTokens)", "\(p.prefillTokensPerSecond)", "\(p.prefillOverheadSeconds)",
                 "\(p.decodeStepSeconds)", "\(p.decodeSecondsPerContextToken)", "\(p.maxRunningRequests)",
-                "\(p.prefillBatchTokens)", "\(p.loadFactor)", "\(p.minimumCapacity)", "\(p.virtualNodes)", "\(p.keyDepthTokens)", "\(p.speedup)", "\(p.seed)",
+                "\(p.prefillBatchTokens)", "\(p.loadFactor)", "\(p.minimumCapacity)", "\(p.virtualNodes)",
+                "\(p.keyDepthTokens)", "\(p.speedup)", "\(p.seed)",
                 "\(p.churn)",
             ]
             lines.append(fields.map(quote).joined(separator: ","))

@@ -26,8 +26,13 @@ public enum FleetSimulator {
     ///   - progress: called now and then with the share of arrivals processed.
     /// - Throws: ``SimulationError`` for invalid parameters.
     public static func run<Strategy: RoutingStrategy>(
-        _ strategy: Strategy, name: String, input: SimulationInput, parameters: SimulationParameters,
-        oracle: Oracle, configuration: FleetConfiguration? = nil, progress: ((Double) -> Void)? = nil
+        _ strategy: Strategy,
+        name: String,
+        input: SimulationInput,
+        parameters: SimulationParameters,
+        oracle: Oracle,
+        configuration: FleetConfiguration? = nil,
+        progress: ((Double) -> Void)? = nil
     ) throws(SimulationError) -> StrategyResult {
         try parameters.validate()
         if parameters.churn, parameters.replicas < 2 {
@@ -36,8 +41,10 @@ public enum FleetSimulator {
         let router: FleetRouter<Strategy>
         do {
             router = try FleetRouter(
-                replicaIDs: replicaIDs(count: parameters.replicas), strategy: strategy,
-                configuration: configuration ?? parameters.fleetConfiguration)
+                replicaIDs: replicaIDs(count: parameters.replicas),
+                strategy: strategy,
+                configuration: configuration ?? parameters.fleetConfiguration
+            )
         } catch {
             throw SimulationError("cannot build the router: \(error)")
         }
@@ -150,7 +157,12 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         eventSequence &+= 1
         events.push(
             ReplicaEvent(
-                time: time, sequence: eventSequence, replica: Int32(replica), version: replicas[replica].version))
+                time: time,
+                sequence: eventSequence,
+                replica: Int32(replica),
+                version: replicas[replica].version
+            )
+        )
     }
 
     // MARK: Arrivals
@@ -266,7 +278,8 @@ struct SimulationRun<Strategy: RoutingStrategy> {
                     finish(request, on: replica, at: time)
                 } else {
                     replicas[replica].decoders.push(
-                        DecodeFinish(step: replicas[replica].steps + trace.outputTokens - 1, request: request))
+                        DecodeFinish(step: replicas[replica].steps + trace.outputTokens - 1, request: request)
+                    )
                     replicas[replica].decodeContextTokens += trace.inputTokens
                 }
             }
@@ -316,7 +329,12 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         let moved = zip(before, after).filter { $0 != $1 }.count
         churn.append(
             ChurnMeasurement(
-                change: "\(remove ? "remove" : "add") \(id)", time: time, probes: probes.count, moved: moved))
+                change: "\(remove ? "remove" : "add") \(id)",
+                time: time,
+                probes: probes.count,
+                moved: moved
+            )
+        )
     }
 
     /// Where a throw-away copy of the strategy would send each probe now (no lease is taken).
@@ -346,8 +364,10 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         func percentiles(_ histogram: Histogram<UInt64>) -> StrategyResult.Percentiles {
             guard histogram.totalCount > 0 else { return .init(p50: 0, p90: 0, p99: 0) }
             return .init(
-                p50: Double(histogram.valueAtPercentile(50)) / 1e6, p90: Double(histogram.valueAtPercentile(90)) / 1e6,
-                p99: Double(histogram.valueAtPercentile(99)) / 1e6)
+                p50: Double(histogram.valueAtPercentile(50)) / 1e6,
+                p90: Double(histogram.valueAtPercentile(90)) / 1e6,
+                p99: Double(histogram.valueAtPercentile(99)) / 1e6
+            )
         }
         let decisions = max(1, reasons.values.reduce(0, +))
         let hitRate = promptTokens > 0 ? Double(hitTokens) / Double(promptTokens) : 0
@@ -359,15 +379,26 @@ struct SimulationRun<Strategy: RoutingStrategy> {
             cost = max(0, Double(parts.seconds) * 1e9 + Double(parts.attoseconds) / 1e9)
         }
         return StrategyResult(
-            strategy: name, arrived: arrived, completed: completed, unrouted: unrouted, promptTokens: promptTokens,
-            hitTokens: hitTokens, inPrefillTokens: inPrefillTokens, outputTokens: outputTokens, hitRate: hitRate,
-            hitRateOverOracle: oracle.hitRate > 0 ? hitRate / oracle.hitRate : nil, ttft: percentiles(ttft),
+            strategy: name,
+            arrived: arrived,
+            completed: completed,
+            unrouted: unrouted,
+            promptTokens: promptTokens,
+            hitTokens: hitTokens,
+            inPrefillTokens: inPrefillTokens,
+            outputTokens: outputTokens,
+            hitRate: hitRate,
+            hitRateOverOracle: oracle.hitRate > 0 ? hitRate / oracle.hitRate : nil,
+            ttft: percentiles(ttft),
             endToEnd: percentiles(endToEnd),
             throughputTokensPerSecond: span > 0 ? Double(promptTokens + outputTokens) / span : 0,
-            imbalanceTimeAveraged: load.imbalance, peakOutstanding: load.peak,
+            imbalanceTimeAveraged: load.imbalance,
+            peakOutstanding: load.peak,
             reasons: Dictionary(uniqueKeysWithValues: reasons.map { ($0.key.name, $0.value) }),
             spillRate: Double(reasons[.spill] ?? 0) / Double(decisions),
-            fallbackRate: Double(reasons[.fallback] ?? 0) / Double(decisions), churn: churn,
-            routingNanosecondsPerCall: cost)
+            fallbackRate: Double(reasons[.fallback] ?? 0) / Double(decisions),
+            churn: churn,
+            routingNanosecondsPerCall: cost
+        )
     }
 }

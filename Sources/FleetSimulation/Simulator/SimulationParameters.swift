@@ -62,7 +62,10 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
     /// The router configuration the flags describe (`--load-factor`, `--vnodes`, `--min-capacity`).
     public var fleetConfiguration: FleetConfiguration {
         FleetConfiguration(
-            loadFactor: loadFactor, virtualNodesPerWeight: virtualNodes, minimumCapacity: minimumCapacity)
+            loadFactor: loadFactor,
+            virtualNodesPerWeight: virtualNodes,
+            minimumCapacity: minimumCapacity
+        )
     }
 
     /// The cache capacity in blocks for a trace of `blockSize` tokens per block (`Int.max` when unbounded).
@@ -79,10 +82,30 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
         try check((1...10_000).contains(replicas), "--replicas", "1...10000", replicas)
         try check(kvCacheTokens >= 1, "--kv-cache-tokens", "at least 1", kvCacheTokens)
         try check((cacheBlocks ?? 0) >= 0, "--cache-blocks", "0 (unbounded) or more", cacheBlocks ?? 0)
-        try check(prefillTokensPerSecond > 0 && prefillTokensPerSecond.isFinite, "--prefill-rate", "a positive number", prefillTokensPerSecond)
-        try check(prefillOverheadSeconds >= 0 && prefillOverheadSeconds.isFinite, "--prefill-overhead-ms", "a non-negative number", prefillOverheadSeconds)
-        try check(decodeStepSeconds > 0 && decodeStepSeconds.isFinite, "--decode-step-ms", "a positive number", decodeStepSeconds)
-        try check(decodeSecondsPerContextToken >= 0 && decodeSecondsPerContextToken.isFinite, "--decode-ns-per-token", "a non-negative number", decodeSecondsPerContextToken)
+        try check(
+            prefillTokensPerSecond > 0 && prefillTokensPerSecond.isFinite,
+            "--prefill-rate",
+            "a positive number",
+            prefillTokensPerSecond
+        )
+        try check(
+            prefillOverheadSeconds >= 0 && prefillOverheadSeconds.isFinite,
+            "--prefill-overhead-ms",
+            "a non-negative number",
+            prefillOverheadSeconds
+        )
+        try check(
+            decodeStepSeconds > 0 && decodeStepSeconds.isFinite,
+            "--decode-step-ms",
+            "a positive number",
+            decodeStepSeconds
+        )
+        try check(
+            decodeSecondsPerContextToken >= 0 && decodeSecondsPerContextToken.isFinite,
+            "--decode-ns-per-token",
+            "a non-negative number",
+            decodeSecondsPerContextToken
+        )
         try check(maxRunningRequests >= 1, "--max-batch", "at least 1", maxRunningRequests)
         try check(prefillBatchTokens >= 1, "--prefill-batch-tokens", "at least 1", prefillBatchTokens)
         try check((1...1_000_000).contains(minimumCapacity), "--min-capacity", "1...1000000", minimumCapacity)

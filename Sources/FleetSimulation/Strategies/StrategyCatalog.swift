@@ -20,14 +20,16 @@ public enum StrategyCatalog {
         public let name: String
         /// One line on what it does.
         public let summary: String
-        let runner: @Sendable (SimulationInput, SimulationParameters, Oracle, ((Double) -> Void)?) throws -> StrategyResult
+        let runner:
+            @Sendable (SimulationInput, SimulationParameters, Oracle, ((Double) -> Void)?) throws -> StrategyResult
 
         /// Wraps a strategy factory. The factory receives the run's ``Context``; the simulator is specialised for `S`.
         ///
         /// - Parameter configuration: adjusts the run's router configuration (`--load-factor`, `--vnodes`,
         ///   `--min-capacity`) for this strategy, e.g. a peer's own ring size and load factor.
         public init<S: RoutingStrategy>(
-            _ name: String, _ summary: String,
+            _ name: String,
+            _ summary: String,
             configuration: (@Sendable (FleetConfiguration) -> FleetConfiguration)? = nil,
             _ make: @escaping @Sendable (Context) throws -> S
         ) {
@@ -37,17 +39,28 @@ public enum StrategyCatalog {
                 let context = Context(
                     seed: parameters.seed,
                     cacheBlocksPerReplica: min(
-                        parameters.cacheCapacity(blockSize: input.blockSize), PrefixIndex.maximumCapacityPerReplica),
-                    keyDepthTokens: parameters.keyDepthTokens)
+                        parameters.cacheCapacity(blockSize: input.blockSize),
+                        PrefixIndex.maximumCapacityPerReplica
+                    ),
+                    keyDepthTokens: parameters.keyDepthTokens
+                )
                 return try FleetSimulator.run(
-                    make(context), name: name, input: input, parameters: parameters, oracle: oracle,
-                    configuration: configuration.map { $0(parameters.fleetConfiguration) }, progress: progress)
+                    make(context),
+                    name: name,
+                    input: input,
+                    parameters: parameters,
+                    oracle: oracle,
+                    configuration: configuration.map { $0(parameters.fleetConfiguration) },
+                    progress: progress
+                )
             }
         }
 
         /// Runs the strategy over `input`.
         public func run(
-            input: SimulationInput, parameters: SimulationParameters, oracle: Oracle,
+            input: SimulationInput,
+            parameters: SimulationParameters,
+            oracle: Oracle,
             progress: ((Double) -> Void)? = nil
         ) throws -> StrategyResult {
             try runner(input, parameters, oracle, progress)
@@ -67,19 +80,20 @@ public enum StrategyCatalog {
         Entry("sticky", "session ring with bounded loads; no session → least outstanding") {
             Sticky(fallback: LeastOutstanding(seed: $0.seed))
         },
-        Entry("prefix-affinity", "library default for many gateways: bounded-load ring on the prefix key (--key-depth)") {
+        Entry("prefix-affinity", "library default for many gateways: bounded-load ring on the prefix key (--key-depth)")
+        {
             try PrefixAffinity(keyDepthTokens: $0.keyDepthTokens, fallback: LeastOutstanding(seed: $0.seed))
         },
         Entry(
-            "recommended", "prefix-affinity with a capacity floor of 8 requests per replica (many gateways)",
+            "recommended",
+            "prefix-affinity with a capacity floor of 8 requests per replica (many gateways)",
             configuration: { configuration in
                 var configuration = configuration
                 configuration.minimumCapacity = max(configuration.minimumCapacity, 8)
                 return configuration
-            }
-        ) {
-            try PrefixAffinity(keyDepthTokens: $0.keyDepthTokens, fallback: LeastOutstanding(seed: $0.seed))
-        },
+            },
+            { try PrefixAffinity(keyDepthTokens: $0.keyDepthTokens, fallback: LeastOutstanding(seed: $0.seed)) }
+        ),
         Entry("prefix-affinity-512", "as prefix-affinity, key on the first 512 tokens") {
             try PrefixAffinity(keyDepthTokens: 512, fallback: LeastOutstanding(seed: $0.seed))
         },
@@ -88,7 +102,10 @@ public enum StrategyCatalog {
         },
         Entry("cache-aware", "library CacheAware: prefix x3 + load x2, cap at c = 2; index sized to the cache") {
             try CacheAware(
-                capacityPerReplica: $0.cacheBlocksPerReplica, fallback: LeastOutstanding(seed: $0.seed), seed: $0.seed)
+                capacityPerReplica: $0.cacheBlocksPerReplica,
+                fallback: LeastOutstanding(seed: $0.seed),
+                seed: $0.seed
+            )
         },
         // Peers' policies, re-implemented from their published rules (FleetSimulation/Baselines).
         Entry("sglang-cache-aware", "SGLang/SMG cache_aware: thresholds 0.3, 64, 1.5; tree cap 2^26 chars") { _ in
@@ -97,9 +114,12 @@ public enum StrategyCatalog {
         Entry("llm-d", "llm-d scorer: prefix x3 + queue x2, per-pod LRU sized to the pod cache") {
             try LLMDScorer(capacityPerPod: $0.cacheBlocksPerReplica, seed: $0.seed)
         },
-        Entry("kubeai-chwbl", "KubeAI CHWBL as shipped: first-block key, 1.25, 256 vnodes", configuration: { _ in KubeAICHWBL.fleetConfiguration }) { _ in
-            try KubeAICHWBL()
-        },
+        Entry(
+            "kubeai-chwbl",
+            "KubeAI CHWBL as shipped: first-block key, 1.25, 256 vnodes",
+            configuration: { _ in KubeAICHWBL.fleetConfiguration },
+            { _ in try KubeAICHWBL() }
+        ),
     ]
 
     /// The entry named `name`, or nil.

@@ -23,8 +23,11 @@ struct AzureCSVLineParser: TraceLineParser {
                 let g = names.firstIndex(of: "generatedtokens")
             else {
                 throw TraceError(
-                    file: file, line: line, expected: "a header with TIMESTAMP,ContextTokens,GeneratedTokens",
-                    found: JSONLine.excerpt(text))
+                    file: file,
+                    line: line,
+                    expected: "a header with TIMESTAMP,ContextTokens,GeneratedTokens",
+                    found: JSONLine.excerpt(text)
+                )
             }
             self.columns = (t, c, g)
             return nil
@@ -32,28 +35,48 @@ struct AzureCSVLineParser: TraceLineParser {
         let needed = max(columns.timestamp, columns.context, columns.generated) + 1
         guard fields.count >= needed else {
             throw TraceError(
-                file: file, line: line, expected: "\(needed) comma-separated fields", found: "\(fields.count)")
+                file: file,
+                line: line,
+                expected: "\(needed) comma-separated fields",
+                found: "\(fields.count)"
+            )
         }
         guard let seconds = AzureCSVLineParser.seconds(fromTimestamp: fields[columns.timestamp]) else {
             throw TraceError(
-                file: file, line: line, field: "TIMESTAMP", expected: "YYYY-MM-DD HH:MM:SS[.fraction]",
-                found: JSONLine.excerpt(fields[columns.timestamp]))
+                file: file,
+                line: line,
+                field: "TIMESTAMP",
+                expected: "YYYY-MM-DD HH:MM:SS[.fraction]",
+                found: JSONLine.excerpt(fields[columns.timestamp])
+            )
         }
         guard let input = Int(fields[columns.context]), input >= 1, input <= 100_000_000 else {
             throw TraceError(
-                file: file, line: line, field: "ContextTokens", expected: "an integer in 1...100000000",
-                found: JSONLine.excerpt(fields[columns.context]))
+                file: file,
+                line: line,
+                field: "ContextTokens",
+                expected: "an integer in 1...100000000",
+                found: JSONLine.excerpt(fields[columns.context])
+            )
         }
         guard let output = Int(fields[columns.generated]), output >= 0, output <= 100_000_000 else {
             throw TraceError(
-                file: file, line: line, field: "GeneratedTokens", expected: "an integer in 0...100000000",
-                found: JSONLine.excerpt(fields[columns.generated]))
+                file: file,
+                line: line,
+                field: "GeneratedTokens",
+                expected: "an integer in 0...100000000",
+                found: JSONLine.excerpt(fields[columns.generated])
+            )
         }
         let start = origin ?? seconds
         origin = start
         return TraceRequest(
-            arrival: max(0, seconds - start), inputTokens: input, outputTokens: output, blockHashes: [],
-            blockSize: blockSize)
+            arrival: max(0, seconds - start),
+            inputTokens: input,
+            outputTokens: output,
+            blockHashes: [],
+            blockSize: blockSize
+        )
     }
 
     /// Seconds since 1970-01-01 of a zone-less `YYYY-MM-DD HH:MM:SS[.fraction]`, or nil when malformed.

@@ -87,8 +87,10 @@ struct JSONLine {
         for (position, element) in array.enumerated() {
             guard let value = JSONLine.integerValue(element), range.contains(value) else {
                 throw error(
-                    "\(key)[\(position)]", expected: "an integer in \(range.lowerBound)...\(range.upperBound)",
-                    found: element)
+                    "\(key)[\(position)]",
+                    expected: "an integer in \(range.lowerBound)...\(range.upperBound)",
+                    found: element
+                )
             }
             result.append(value)
         }

@@ -1,4 +1,4 @@
-import PrefixRouter
+@_spi(Internals) import PrefixRouter
 
 /// Mooncake JSONL: `{"timestamp": ms, "input_length": n, "output_length": m, "hash_ids": [...]}`.
 ///
@@ -37,10 +37,15 @@ struct MooncakeLineParser: TraceLineParser {
             throw json.error(
                 "hash_ids",
                 expected: "at most ceil(input_length / \(blockSize)) = \(maximumBlocks) ids (is --block-size right?)",
-                found: ids)
+                found: ids
+            )
         }
         return TraceRequest(
-            arrival: timestamp / 1000, inputTokens: input, outputTokens: output,
-            blockHashes: ids.map(MooncakeLineParser.blockHash(ofID:)), blockSize: blockSize)
+            arrival: timestamp / 1000,
+            inputTokens: input,
+            outputTokens: output,
+            blockHashes: ids.map(MooncakeLineParser.blockHash(ofID:)),
+            blockSize: blockSize
+        )
     }
 }

@@ -47,7 +47,7 @@ struct OpenAILineParser: TraceLineParser {
         if body.has("messages") {
             let messages = try chatMessages(body)
             hashes = hasher.blockHashes(ofChat: messages)
-            bytes = messages.reduce(0) { $0 + $1.role.utf8.count + $1.content.utf8.count }
+            bytes = messages.reduce(0) { $0 + $1.role.utf8.count + ($1.content?.plainText.utf8.count ?? 0) }
         } else if body.has("prompt") {
             let prompt = try promptText(body)
             hashes = hasher.blockHashes(ofText: prompt)
@@ -57,8 +57,13 @@ struct OpenAILineParser: TraceLineParser {
         }
         let tokens = max(1, (bytes + OpenAILineParser.bytesPerToken - 1) / OpenAILineParser.bytesPerToken)
         return TraceRequest(
-            arrival: timestamp.map { $0 / 1000 } ?? options.defaultArrival(index: index), inputTokens: tokens,
-            outputTokens: output, blockHashes: hashes, blockSize: options.hashBlockSize, sessionKey: session)
+            arrival: timestamp.map { $0 / 1000 } ?? options.defaultArrival(index: index),
+            inputTokens: tokens,
+            outputTokens: output,
+            blockHashes: hashes,
+            blockSize: options.hashBlockSize,
+            sessionKey: session
+        )
     }
 
     func chatMessages(_ body: JSONLine) throws(TraceError) -> [ChatMessage] {
@@ -83,7 +88,11 @@ struct OpenAILineParser: TraceLineParser {
                 var text = ""
                 for (partIndex, part) in parts.enumerated() {
                     guard let object = part as? [String: Any] else {
-                        throw body.error("\(field).content[\(partIndex)]", expected: "a content part object", found: part)
+                        throw body.error(
+                            "\(field).content[\(partIndex)]",
+                            expected: "a content part object",
+                            found: part
+                        )
                     }
                     if let partText = object["text"] as? String { text += partText }
                 }

@@ -34,10 +34,21 @@ struct TokenLineParser: TraceLineParser {
         do {
             hashes = try hasher.blockHashes(of: tokens)
         } catch {
-            throw TraceError(file: file, line: line, field: key, expected: "token ids in 0...\(UInt32.max)", found: "\(error)")
+            throw TraceError(
+                file: file,
+                line: line,
+                field: key,
+                expected: "token ids in 0...\(UInt32.max)",
+                found: "\(error)"
+            )
         }
         return TraceRequest(
-            arrival: timestamp.map { $0 / 1000 } ?? options.defaultArrival(index: index), inputTokens: tokens.count,
-            outputTokens: output, blockHashes: hashes, blockSize: options.hashBlockSize, sessionKey: session)
+            arrival: timestamp.map { $0 / 1000 } ?? options.defaultArrival(index: index),
+            inputTokens: tokens.count,
+            outputTokens: output,
+            blockHashes: hashes,
+            blockSize: options.hashBlockSize,
+            sessionKey: session
+        )
     }
 }

@@ -15,8 +15,12 @@ public struct TraceReadOptions: Hashable, Sendable, Codable {
 
     /// Creates options with the defaults described on each property.
     public init(
-        format: TraceFormat? = nil, mooncakeBlockSize: Int = 512, hashBlockSize: Int = 16, skipInvalid: Bool = false,
-        defaultOutputTokens: Int = 256, defaultArrivalRate: Double = 4
+        format: TraceFormat? = nil,
+        mooncakeBlockSize: Int = 512,
+        hashBlockSize: Int = 16,
+        skipInvalid: Bool = false,
+        defaultOutputTokens: Int = 256,
+        defaultArrivalRate: Double = 4
     ) {
         self.format = format
         self.mooncakeBlockSize = mooncakeBlockSize

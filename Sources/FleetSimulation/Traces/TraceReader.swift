@@ -23,8 +23,11 @@ public enum TraceReader {
         }
         if data.count >= 2, data[data.startIndex] == 0x1F, data[data.startIndex + 1] == 0x8B {
             throw TraceError(
-                file: path, line: 0, expected: "an uncompressed trace (gzip is not supported: run `gunzip -k` first)",
-                found: "gzip-compressed data")
+                file: path,
+                line: 0,
+                expected: "an uncompressed trace (gzip is not supported: run `gunzip -k` first)",
+                found: "gzip-compressed data"
+            )
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw TraceError(file: path, line: 0, expected: "UTF-8 text", found: "bytes that are not valid UTF-8")
@@ -46,9 +49,11 @@ public enum TraceReader {
             format = detected
         } else {
             throw TraceError(
-                file: file, line: firstIndex + 1,
+                file: file,
+                line: firstIndex + 1,
                 expected: "a Mooncake, token or OpenAI JSON line or an Azure CSV header (or pass --format)",
-                found: JSONLine.excerpt(lines[firstIndex]))
+                found: JSONLine.excerpt(lines[firstIndex])
+            )
         }
         var parser: any TraceLineParser
         switch format {
@@ -78,7 +83,12 @@ public enum TraceReader {
             throw TraceError(file: file, line: 0, expected: "at least one valid request", found: reason)
         }
         return Trace(
-            requests: requests, format: format, source: file, hasPrefixInfo: format != .azure, skipped: skipped)
+            requests: requests,
+            format: format,
+            source: file,
+            hasPrefixInfo: format != .azure,
+            skipped: skipped
+        )
     }
 }
 
@@ -94,13 +104,31 @@ extension TraceReadOptions {
 
     func validate(file: String) throws(TraceError) {
         guard mooncakeBlockSize >= 1 else {
-            throw TraceError(file: file, line: 0, field: "--block-size", expected: "at least 1", found: "\(mooncakeBlockSize)")
+            throw TraceError(
+                file: file,
+                line: 0,
+                field: "--block-size",
+                expected: "at least 1",
+                found: "\(mooncakeBlockSize)"
+            )
         }
         guard hashBlockSize >= 1 else {
-            throw TraceError(file: file, line: 0, field: "--hash-block-size", expected: "at least 1", found: "\(hashBlockSize)")
+            throw TraceError(
+                file: file,
+                line: 0,
+                field: "--hash-block-size",
+                expected: "at least 1",
+                found: "\(hashBlockSize)"
+            )
         }
         guard defaultArrivalRate > 0, defaultArrivalRate.isFinite else {
-            throw TraceError(file: file, line: 0, field: "--rate", expected: "a positive rate", found: "\(defaultArrivalRate)")
+            throw TraceError(
+                file: file,
+                line: 0,
+                field: "--rate",
+                expected: "a positive rate",
+                found: "\(defaultArrivalRate)"
+            )
         }
     }
 }
@@ -123,7 +151,13 @@ struct HasherCache {
         do {
             made = try PrefixHasher(blockSize: blockSize, namespace: HashNamespace(model: model ?? ""))
         } catch {
-            throw TraceError(file: file, line: line, field: "block size", expected: "a valid block size", found: "\(error)")
+            throw TraceError(
+                file: file,
+                line: line,
+                field: "block size",
+                expected: "a valid block size",
+                found: "\(error)"
+            )
         }
         hashers[model ?? ""] = made
         return made

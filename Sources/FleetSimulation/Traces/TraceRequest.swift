@@ -17,7 +17,11 @@ public struct TraceRequest: Hashable, Sendable {
 
     /// Describes a request.
     public init(
-        arrival: Double, inputTokens: Int, outputTokens: Int, blockHashes: [BlockHash], blockSize: Int,
+        arrival: Double,
+        inputTokens: Int,
+        outputTokens: Int,
+        blockHashes: [BlockHash],
+        blockSize: Int,
         sessionKey: String? = nil
     ) {
         self.arrival = arrival
@@ -50,11 +54,17 @@ public struct Trace: Sendable {
 
     /// Creates a trace; sorts `requests` by arrival (stable).
     public init(
-        requests: [TraceRequest], format: TraceFormat, source: String, hasPrefixInfo: Bool,
+        requests: [TraceRequest],
+        format: TraceFormat,
+        source: String,
+        hasPrefixInfo: Bool,
         skipped: SkippedLines = SkippedLines()
     ) {
         self.requests = requests.enumerated()
-            .sorted { $0.element.arrival != $1.element.arrival ? $0.element.arrival < $1.element.arrival : $0.offset < $1.offset }
+            .sorted {
+                $0.element.arrival != $1.element.arrival
+                    ? $0.element.arrival < $1.element.arrival : $0.offset < $1.offset
+            }
             .map(\.element)
         self.format = format
         self.source = source

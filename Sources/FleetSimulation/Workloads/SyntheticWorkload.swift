@@ -47,12 +47,24 @@ public struct SyntheticWorkload: Hashable, Sendable, Codable {
             guard ok else { throw SimulationError(message) }
         }
         try check(requests >= 1, "--requests: expected at least 1, found \(requests)")
-        try check(sessionsPerSecond > 0 && sessionsPerSecond.isFinite, "--session-rate: expected a positive number, found \(sessionsPerSecond)")
-        try check((0...1).contains(conversationShare), "--conversation-share: expected 0...1, found \(conversationShare)")
+        try check(
+            sessionsPerSecond > 0 && sessionsPerSecond.isFinite,
+            "--session-rate: expected a positive number, found \(sessionsPerSecond)"
+        )
+        try check(
+            (0...1).contains(conversationShare),
+            "--conversation-share: expected 0...1, found \(conversationShare)"
+        )
         try check(meanTurns >= 1 && meanTurns.isFinite, "--mean-turns: expected at least 1, found \(meanTurns)")
-        try check(meanThinkSeconds >= 0 && meanThinkSeconds.isFinite, "--think-seconds: expected a non-negative number, found \(meanThinkSeconds)")
+        try check(
+            meanThinkSeconds >= 0 && meanThinkSeconds.isFinite,
+            "--think-seconds: expected a non-negative number, found \(meanThinkSeconds)"
+        )
         try check(systemPrompts >= 0, "--system-prompts: expected 0 or more, found \(systemPrompts)")
-        try check(zipfExponent >= 0 && zipfExponent.isFinite, "--zipf: expected a non-negative number, found \(zipfExponent)")
+        try check(
+            zipfExponent >= 0 && zipfExponent.isFinite,
+            "--zipf: expected a non-negative number, found \(zipfExponent)"
+        )
         try check(systemPromptTokens.lowerBound >= 0, "system prompt tokens: expected non-negative lengths")
         try check(userTokens.lowerBound >= 1, "user tokens: expected at least 1")
         try check(outputTokens.lowerBound >= 1, "output tokens: expected at least 1")
@@ -81,20 +93,35 @@ public struct SyntheticWorkload: Hashable, Sendable, Codable {
             session += 1
             var tokens: [UInt32] = []
             if let prompt = zipf.sample(&random) {
-                tokens += SyntheticWorkload.content(seed: seed, kind: 1, id: UInt64(prompt), count: promptLengths[prompt])
+                tokens += SyntheticWorkload.content(
+                    seed: seed,
+                    kind: 1,
+                    id: UInt64(prompt),
+                    count: promptLengths[prompt]
+                )
             }
             let isConversation = random.uniform() < conversationShare
             let turns = isConversation ? random.geometric(mean: meanTurns) : 1
             var time = sessionStart
             for turn in 0..<turns {
                 let contentID = UInt64(session) << 16 | UInt64(turn)
-                tokens += SyntheticWorkload.content(seed: seed, kind: 2, id: contentID, count: random.uniform(in: userTokens))
+                tokens += SyntheticWorkload.content(
+                    seed: seed,
+                    kind: 2,
+                    id: contentID,
+                    count: random.uniform(in: userTokens)
+                )
                 let output = random.uniform(in: outputTokens)
                 requests.append(
                     TraceRequest(
-                        arrival: time, inputTokens: tokens.count, outputTokens: output,
-                        blockHashes: hasher.blockHashes(of: tokens), blockSize: blockSize,
-                        sessionKey: isConversation ? "session-\(session)" : nil))
+                        arrival: time,
+                        inputTokens: tokens.count,
+                        outputTokens: output,
+                        blockHashes: hasher.blockHashes(of: tokens),
+                        blockSize: blockSize,
+                        sessionKey: isConversation ? "session-\(session)" : nil
+                    )
+                )
                 tokens += SyntheticWorkload.content(seed: seed, kind: 3, id: contentID, count: output)
                 time += random.exponential(mean: meanThinkSeconds)
             }

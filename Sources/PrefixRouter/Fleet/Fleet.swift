@@ -123,7 +123,8 @@ public struct Fleet: Sendable {
 
     /// Whether `a` is less loaded than `b`, comparing outstanding ÷ weight exactly. O(1).
     @inlinable public func isLessLoaded(_ a: Index, than b: Index) -> Bool {
-        let sa = slots[a.slot], sb = slots[b.slot]
+        let sa = slots[a.slot]
+        let sb = slots[b.slot]
         return sa.outstanding * sb.weight < sb.outstanding * sa.weight
     }
 
@@ -142,8 +143,11 @@ public struct Fleet: Sendable {
     /// use the bound as a looser safety net). O(1).
     @inlinable public func capacity(of index: Index, loadFactor: LoadFactor) -> Int {
         loadFactor.capacity(
-            inFlight: inFlight, weight: slots[index.slot].weight, totalWeight: eligibleWeight,
-            minimum: minimumCapacity)
+            inFlight: inFlight,
+            weight: slots[index.slot].weight,
+            totalWeight: eligibleWeight,
+            minimum: minimumCapacity
+        )
     }
 
     /// Whether the replica is below its bounded-load capacity. O(1).
@@ -279,10 +283,15 @@ public struct Fleet: Sendable {
 
     mutating func count(_ reason: RoutingReason) {
         // A linear scan: a router has a handful of reasons, and comparing small strings is two word compares,
-        // cheaper than hashing them.
-        for position in decisionCounts.indices where decisionCounts[position].reason == reason {
-            decisionCounts[position].count &+= 1
-            return
+        // cheaper than hashing them. A plain loop: iterating `indices` went through an unspecialised generic.
+        var position = 0
+        let count = decisionCounts.count
+        while position < count {
+            if decisionCounts[position].reason == reason {
+                decisionCounts[position].count &+= 1
+                return
+            }
+            position &+= 1
         }
         decisionCounts.append((reason, 1))
     }
@@ -331,9 +340,18 @@ public struct Fleet: Sendable {
         }
         if let reused = freeSlots.popLast() {
             slots[reused] = Slot(
-                id: replica.id, weight: replica.weight, health: .up, administrativeState: .active, isEligible: false,
-                outstanding: 0, outstandingTokens: 0, pendingPrefillTokens: 0, generation: slots[reused].generation,
-                isMember: true, joined: nextJoin)
+                id: replica.id,
+                weight: replica.weight,
+                health: .up,
+                administrativeState: .active,
+                isEligible: false,
+                outstanding: 0,
+                outstandingTokens: 0,
+                pendingPrefillTokens: 0,
+                generation: slots[reused].generation,
+                isMember: true,
+                joined: nextJoin
+            )
             nextJoin &+= 1
             slotOfID[replica.id] = reused
         } else {
@@ -388,9 +406,19 @@ public struct Fleet: Sendable {
         slotOfID[replica.id] = slots.count
         slots.append(
             Slot(
-                id: replica.id, weight: replica.weight, health: .up, administrativeState: .active, isEligible: false,
-                outstanding: 0, outstandingTokens: 0, pendingPrefillTokens: 0, generation: 0, isMember: true,
-                joined: nextJoin))
+                id: replica.id,
+                weight: replica.weight,
+                health: .up,
+                administrativeState: .active,
+                isEligible: false,
+                outstanding: 0,
+                outstandingTokens: 0,
+                pendingPrefillTokens: 0,
+                generation: 0,
+                isMember: true,
+                joined: nextJoin
+            )
+        )
         nextJoin &+= 1
     }
 
@@ -424,12 +452,23 @@ public struct Fleet: Sendable {
             replicas: memberSlots.map { slot in
                 let s = slots[slot]
                 return ReplicaSnapshot(
-                    id: s.id, weight: s.weight, health: s.health, administrativeState: s.administrativeState,
-                    outstanding: s.outstanding, capacity: s.isEligible ? capacity(of: Index(slot)) : 0,
-                    outstandingTokens: s.outstandingTokens, pendingPrefillTokens: s.pendingPrefillTokens)
+                    id: s.id,
+                    weight: s.weight,
+                    health: s.health,
+                    administrativeState: s.administrativeState,
+                    outstanding: s.outstanding,
+                    capacity: s.isEligible ? capacity(of: Index(slot)) : 0,
+                    outstandingTokens: s.outstandingTokens,
+                    pendingPrefillTokens: s.pendingPrefillTokens
+                )
             },
-            inFlight: inFlight, eligibleWeight: eligibleWeight, liveLeases: liveLeaseCount, loadFactor: loadFactor,
+            inFlight: inFlight,
+            eligibleWeight: eligibleWeight,
+            liveLeases: liveLeaseCount,
+            loadFactor: loadFactor,
             minimumCapacity: minimumCapacity,
-            decisions: Dictionary(decisionCounts, uniquingKeysWith: +), refusals: refusals)
+            decisions: Dictionary(decisionCounts, uniquingKeysWith: +),
+            refusals: refusals
+        )
     }
 }

@@ -26,7 +26,8 @@ public struct FleetConfiguration: Hashable, Sendable {
 
     /// Creates a configuration; ``validate()`` runs when a router is built.
     public init(
-        loadFactor: Double = 1.25, virtualNodesPerWeight: Int = HashRing.defaultVirtualNodesPerWeight,
+        loadFactor: Double = 1.25,
+        virtualNodesPerWeight: Int = HashRing.defaultVirtualNodesPerWeight,
         minimumCapacity: Int = 1
     ) {
         self.loadFactor = loadFactor
@@ -39,11 +40,15 @@ public struct FleetConfiguration: Hashable, Sendable {
         _ = try exactLoadFactor
         guard FleetConfiguration.minimumCapacityRange.contains(minimumCapacity) else {
             throw PrefixRouterError(
-                .invalidParameter, "minimumCapacity: expected 1...1000000, found \(minimumCapacity)")
+                .invalidParameter,
+                "minimumCapacity: expected 1...1000000, found \(minimumCapacity)"
+            )
         }
         guard HashRing.virtualNodesRange.contains(virtualNodesPerWeight) else {
             throw PrefixRouterError(
-                .invalidVirtualNodes, "virtualNodesPerWeight: expected 1...10000, found \(virtualNodesPerWeight)")
+                .invalidVirtualNodes,
+                "virtualNodesPerWeight: expected 1...10000, found \(virtualNodesPerWeight)"
+            )
         }
     }
 

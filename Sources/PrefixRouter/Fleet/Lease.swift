@@ -38,12 +38,16 @@ public struct Lease: Sendable {
     ///   - onRelease: runs on the first ``release()``.
     /// - Complexity: one allocation (the shared state).
     public init(
-        cost: LeaseCost = .zero, onFirstToken: (@Sendable () -> Void)? = nil,
+        cost: LeaseCost = .zero,
+        onFirstToken: (@Sendable () -> Void)? = nil,
         onRelease: @escaping @Sendable () -> Void
     ) {
         self.init(
-            owner: CallbackLeaseOwner(onFirstToken: onFirstToken, onRelease: onRelease), entry: 0, generation: 0,
-            cost: cost)
+            owner: CallbackLeaseOwner(onFirstToken: onFirstToken, onRelease: onRelease),
+            entry: 0,
+            generation: 0,
+            cost: cost
+        )
     }
 
     /// Releases the lease. Safe to call more than once and from any task; only the first call has an

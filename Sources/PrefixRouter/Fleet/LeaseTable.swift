@@ -35,7 +35,11 @@ struct LeaseTable: Sendable {
     /// Number of live leases.
     var liveCount: Int { entries.count - free.count }
 
-    mutating func acquire(replicaSlot: Int, replicaGeneration: UInt64, cost: LeaseCost) -> (
+    mutating func acquire(
+        replicaSlot: Int,
+        replicaGeneration: UInt64,
+        cost: LeaseCost
+    ) -> (
         entry: UInt32, generation: UInt64
     ) {
         let index: UInt32
@@ -59,8 +63,11 @@ struct LeaseTable: Sendable {
         let index = Int(entry)
         guard isLive(index, generation) else { return nil }
         let charge = Charge(
-            replicaSlot: Int(entries[index].replicaSlot), replicaGeneration: entries[index].replicaGeneration,
-            cost: entries[index].cost, wasPrefilling: entries[index].prefilling)
+            replicaSlot: Int(entries[index].replicaSlot),
+            replicaGeneration: entries[index].replicaGeneration,
+            cost: entries[index].cost,
+            wasPrefilling: entries[index].prefilling
+        )
         entries[index].replicaSlot = -1
         entries[index].prefilling = false
         entries[index].generation &+= 1
@@ -75,8 +82,11 @@ struct LeaseTable: Sendable {
         guard isLive(index, generation), entries[index].prefilling else { return nil }
         entries[index].prefilling = false
         return Charge(
-            replicaSlot: Int(entries[index].replicaSlot), replicaGeneration: entries[index].replicaGeneration,
-            cost: entries[index].cost, wasPrefilling: true)
+            replicaSlot: Int(entries[index].replicaSlot),
+            replicaGeneration: entries[index].replicaGeneration,
+            cost: entries[index].cost,
+            wasPrefilling: true
+        )
     }
 
     func isLive(_ index: Int, _ generation: UInt64) -> Bool {

@@ -30,7 +30,8 @@ public struct LoadFactor: Hashable, Comparable, Sendable, CustomStringConvertibl
         guard LoadFactor.thousandthsRange.contains(thousandths) else {
             throw PrefixRouterError(
                 .invalidLoadFactor,
-                "loadFactor: expected 1.001...100 (1001...100000 thousandths), found \(thousandths) thousandths")
+                "loadFactor: expected 1.001...100 (1001...100000 thousandths), found \(thousandths) thousandths"
+            )
         }
         self.thousandths = thousandths
     }
@@ -46,7 +47,8 @@ public struct LoadFactor: Hashable, Comparable, Sendable, CustomStringConvertibl
         else {
             throw PrefixRouterError(
                 .invalidLoadFactor,
-                "loadFactor: expected a finite number in 1.001...100 (greater than 1, in thousandths), found \(value)")
+                "loadFactor: expected a finite number in 1.001...100 (greater than 1, in thousandths), found \(value)"
+            )
         }
         self.thousandths = Int((value * 1_000).rounded())
     }
@@ -54,8 +56,10 @@ public struct LoadFactor: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// The factor as a decimal number (for display; the capacity never uses it).
     public var value: Double { Double(thousandths) / 1_000 }
 
+    /// A short textual form, for logs and messages.
     public var description: String { "\(value)" }
 
+    /// Orders values by their raw value.
     public static func < (lhs: LoadFactor, rhs: LoadFactor) -> Bool { lhs.thousandths < rhs.thousandths }
 
     /// The bounded-load capacity `max(minimum, ⌈thousandths · (inFlight + 1) · weight ÷ (1000 · totalWeight)⌉)`.

@@ -27,7 +27,9 @@ public struct Replica: Hashable, Sendable {
     static func validate(weight: Int, of id: ReplicaID) throws(PrefixRouterError) {
         guard weight >= 1, weight <= maximumWeight else {
             throw PrefixRouterError(
-                .invalidWeight, "replica \(id): weight: expected 1...\(maximumWeight), found \(weight)")
+                .invalidWeight,
+                "replica \(id): weight: expected 1...\(maximumWeight), found \(weight)"
+            )
         }
     }
 }

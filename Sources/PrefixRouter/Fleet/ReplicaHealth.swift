@@ -9,6 +9,7 @@ public enum ReplicaHealth: Hashable, Sendable, CustomStringConvertible {
     /// Unhealthy: takes no new requests; its ring points stay, so its keys return to it when it recovers.
     case down
 
+    /// A short textual form, for logs and messages.
     public var description: String {
         switch self {
         case .up: "up"
@@ -25,6 +26,7 @@ public enum AdministrativeState: Hashable, Sendable, CustomStringConvertible {
     /// Takes no new requests while its leases finish (a rollout, a scale-down); usually removed afterwards.
     case draining
 
+    /// A short textual form, for logs and messages.
     public var description: String {
         switch self {
         case .active: "active"

@@ -17,7 +17,9 @@ public struct ReplicaID: RawRepresentable, Hashable, Comparable, Sendable, Custo
     /// Creates an id from a string literal.
     public init(stringLiteral value: String) { self.rawValue = value }
 
+    /// Orders values by their raw value.
     public static func < (lhs: ReplicaID, rhs: ReplicaID) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// A short textual form, for logs and messages.
     public var description: String { rawValue }
 }

@@ -18,6 +18,7 @@ public struct BlockHash: RawRepresentable, Hashable, Comparable, Sendable, Custo
     @inlinable
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
+    /// Orders values by their raw value.
     @inlinable
     public static func < (lhs: BlockHash, rhs: BlockHash) -> Bool { lhs.rawValue < rhs.rawValue }
 

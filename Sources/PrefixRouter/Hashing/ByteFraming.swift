@@ -1,4 +1,4 @@
-/// Shared byte-framing helpers for the fixed encodings of ``HashNamespace`` and ``ChatSerialization``.
+/// Byte-framing helpers for the fixed encoding of ``HashNamespace``.
 enum ByteFraming {
     /// Appends `length` as 8 little-endian bytes.
     static func appendLength(_ length: Int, to bytes: inout [UInt8]) {

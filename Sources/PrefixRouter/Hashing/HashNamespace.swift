@@ -5,11 +5,11 @@
 /// that seeds the first block hash. Equal namespaces give equal roots in every process, run and platform;
 /// different namespaces give different roots (up to 64-bit collisions), hence disjoint hash chains.
 ///
-/// ### Root encoding (fixed forever)
+/// ### Root encoding (fixed for a schema version)
 /// `root = XXH3-64(encoding, seed: ``rootSeed``)`, where `encoding` is
 ///
 /// ```
-/// 0x01                                   format version
+/// 0x02                                   schema version (HashSchema.version; 0x01 in version 1)
 /// 0x01 ‖ LE64(n) ‖ n UTF-8 bytes         model (always present)
 /// 0x00  or  0x01 ‖ LE64(n) ‖ n bytes     adapter: absent, or present
 /// 0x00  or  0x01 ‖ LE64(n) ‖ n bytes     cacheSalt: absent, or present
@@ -19,7 +19,9 @@
 /// (`model "ab", adapter "c"` differs from `model "a", adapter "bc"`). An absent field (`nil`) differs from
 /// an empty one (`""`): gateways that decode a missing `cache_salt` should pass `nil`.
 ///
-/// The root never involves Swift's `Hasher`, whose seed changes per process.
+/// The root never involves Swift's `Hasher`, whose seed changes per process. Because the schema version is
+/// the first encoded byte, the roots of one namespace under two schema versions differ, and so does every
+/// chained hash below them: hashes of different versions never coincide (up to 64-bit collisions).
 public struct HashNamespace: Hashable, Sendable {
     /// The model name as the gateway sees it (for example `"meta-llama/Llama-3.1-8B-Instruct"`).
     public var model: String
@@ -45,7 +47,7 @@ public struct HashNamespace: Hashable, Sendable {
     public var root: UInt64 {
         var encoding: [UInt8] = []
         encoding.reserveCapacity(1 + 27 + model.utf8.count + (adapter?.utf8.count ?? 0) + (cacheSalt?.utf8.count ?? 0))
-        encoding.append(0x01)
+        encoding.append(HashSchema.version)
         Self.appendField(model, to: &encoding)
         Self.appendField(adapter, to: &encoding)
         Self.appendField(cacheSalt, to: &encoding)
@@ -62,4 +64,3 @@ public struct HashNamespace: Hashable, Sendable {
         encoding.append(contentsOf: field.utf8)
     }
 }
-

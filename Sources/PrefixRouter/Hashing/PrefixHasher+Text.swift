@@ -29,15 +29,20 @@ extension PrefixHasher {
         return text.withUTF8 { blockHashes(ofUTF8: UnsafeRawBufferPointer($0)) }
     }
 
-    /// The chained hashes of a chat request: ``ChatSerialization/canonicalBytes(of:)`` hashed as text bytes.
+    /// The chained hashes of a chat request: ``ChatSerialization/canonicalBytes(of:tools:)`` hashed as text
+    /// bytes.
     ///
-    /// Roles, names and message boundaries are part of the bytes, so different role layouts of the same
-    /// characters never share hashes past the point where they differ, while a conversation that grows by
-    /// appending messages keeps the hashes of its earlier turns.
+    /// Tools, roles, names, tool calls and message boundaries are part of the bytes, so different layouts of
+    /// the same characters never share hashes past the point where they differ, while a conversation that
+    /// grows by appending messages keeps the hashes of its earlier turns.
     ///
-    /// - Complexity: O(total bytes); two allocations (the serialization and the result).
-    public func blockHashes(ofChat messages: [ChatMessage]) -> [BlockHash] {
-        let bytes = ChatSerialization.canonicalBytes(of: messages)
+    /// - Parameters:
+    ///   - messages: the request's `messages`, in order.
+    ///   - tools: the request's `tools` array (tool definitions), in order; empty when it has none.
+    /// - Complexity: O(total bytes); two allocations for text-only messages without tools (the serialization
+    ///   and the result).
+    public func blockHashes(ofChat messages: [ChatMessage], tools: [JSONValue] = []) -> [BlockHash] {
+        let bytes = ChatSerialization.canonicalBytes(of: messages, tools: tools)
         return bytes.withUnsafeBytes { blockHashes(ofUTF8: $0) }
     }
 }

@@ -7,7 +7,10 @@ extension PrefixHasher {
     /// big-endian hosts each block is byte-swapped into one temporary buffer first.
     ///
     /// - Complexity: O(min(n, k·B)) for n tokens and a buffer of k entries.
-    public func hashBlocks(_ tokens: UnsafeBufferPointer<UInt32>, into output: UnsafeMutableBufferPointer<BlockHash>) -> Int {
+    public func hashBlocks(
+        _ tokens: UnsafeBufferPointer<UInt32>,
+        into output: UnsafeMutableBufferPointer<BlockHash>
+    ) -> Int {
         #if _endian(little)
         return chainBytes(UnsafeRawBufferPointer(tokens), chunk: blockSize * 4, into: output)
         #else
@@ -70,7 +73,9 @@ extension PrefixHasher {
     /// Inlinable so that clients' collection types get a specialized loop, not per-token witness calls.
     @inlinable
     func hashStaged<Tokens: Sequence<UInt32>>(
-        _ tokens: Tokens, count: Int, into output: UnsafeMutableBufferPointer<BlockHash>
+        _ tokens: Tokens,
+        count: Int,
+        into output: UnsafeMutableBufferPointer<BlockHash>
     ) -> Int {
         let limit = Swift.min(blockCount(forTokenCount: count), output.count)
         guard limit > 0 else { return 0 }

@@ -16,8 +16,14 @@
 ///
 /// ### Text without a tokenizer
 /// ``blockHashes(ofText:)`` hashes UTF-8 bytes in chunks of `4·B` bytes (4 bytes ≈ 1 token), chained the same
-/// way from the same root. Chat requests go through ``ChatSerialization`` first, so roles and message
+/// way from the same root. Chat requests go through ``ChatSerialization`` first, so tools, roles and message
 /// boundaries are part of the bytes.
+///
+/// ### Schema
+/// The root encoding, the chat serialization and the ring key mixing form one versioned schema
+/// (``HashSchema/version``): gateways that share a fleet must run the same version. Creating a hasher
+/// checks once per process that the loaded libxxhash computes the schema's XXH3 values
+/// (``HashSchema/validateLibrary()``).
 ///
 /// ### The tail block
 /// By default (``TailPolicy/dropPartial``) a final block shorter than `B` tokens (or `4·B` bytes) is not
@@ -58,10 +64,14 @@ public struct PrefixHasher: Sendable {
     ///   - namespace: the model, adapter and cache salt; requests in different namespaces never share hashes.
     ///   - tailPolicy: whether a final partial block is hashed; ``TailPolicy/dropPartial`` by default.
     /// - Throws: ``PrefixRouterError`` with code `.invalidBlockSize` when `blockSize` is outside
-    ///   ``blockSizeRange``.
+    ///   ``blockSizeRange``; with code `.invalidParameter` naming libxxhash when the loaded library is older
+    ///   than 0.8.0 or does not compute XXH3 as specified (see ``HashSchema/validateLibrary()``).
     public init(
-        blockSize: Int = 16, namespace: HashNamespace = HashNamespace(), tailPolicy: TailPolicy = .dropPartial
+        blockSize: Int = 16,
+        namespace: HashNamespace = HashNamespace(),
+        tailPolicy: TailPolicy = .dropPartial
     ) throws(PrefixRouterError) {
+        try HashSchema.validateLibrary()
         guard Self.blockSizeRange.contains(blockSize) else {
             throw PrefixRouterError(
                 .invalidBlockSize,
@@ -95,10 +105,14 @@ public struct PrefixHasher: Sendable {
     /// Shared by token hashing on little-endian hosts (a block of B tokens is exactly `4·B` bytes) and by
     /// text hashing. Returns the number of hashes written. O(bytes hashed), no allocation.
     func chainBytes(
-        _ bytes: UnsafeRawBufferPointer, chunk: Int, into output: UnsafeMutableBufferPointer<BlockHash>
+        _ bytes: UnsafeRawBufferPointer,
+        chunk: Int,
+        into output: UnsafeMutableBufferPointer<BlockHash>
     ) -> Int {
         let count = Swift.min(
-            Self.chunkCount(forLength: bytes.count, chunk: chunk, tailPolicy: tailPolicy), output.count)
+            Self.chunkCount(forLength: bytes.count, chunk: chunk, tailPolicy: tailPolicy),
+            output.count
+        )
         var seed = root
         for index in 0..<count {
             let start = index * chunk
@@ -112,7 +126,8 @@ public struct PrefixHasher: Sendable {
     /// Allocates one array of `capacity` hashes and fills it with `fill` (which returns how many it wrote).
     @inlinable
     static func collect(
-        capacity: Int, _ fill: (UnsafeMutableBufferPointer<BlockHash>) -> Int
+        capacity: Int,
+        _ fill: (UnsafeMutableBufferPointer<BlockHash>) -> Int
     ) -> [BlockHash] {
         guard capacity > 0 else { return [] }
         return [BlockHash](unsafeUninitializedCapacity: capacity) { buffer, initializedCount in

@@ -29,7 +29,7 @@ enum XXH3 {
 }
 
 /// Public access to the exact XXH3-64 function the library uses, for interoperability and benchmarks.
-public enum XXH3Hash {
+@_spi(Internals) public enum XXH3Hash {
     /// XXH3-64 of `bytes` with `seed` (libxxhash `XXH3_64bits_withSeed`). O(n), no allocation.
     @inlinable
     public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {

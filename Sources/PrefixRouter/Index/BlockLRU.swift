@@ -78,12 +78,27 @@ struct BlockLRU: Sendable {
     @inline(__always)
     func contains(_ key: UInt64) -> Bool { slot(of: key) != nil }
 
+    /// The node number holding `key`, or nil. Does not change recency. O(1) expected.
+    ///
+    /// Node numbers are in `0..<count` and stay attached to a key while it is held, so callers may keep a
+    /// payload per key in arrays indexed by node number (``SessionTable`` does).
+    @inline(__always)
+    func node(of key: UInt64) -> Int32? { slot(of: key).map { slotNodes[$0] } }
+
+    /// Marks node `node` (from ``node(of:)`` or ``touch(_:)``) most recently used. O(1).
+    mutating func markMostRecent(_ node: Int32) { moveToNewest(node) }
+
     /// Marks `key` most recently used, inserting it (and evicting the least recent hash if full). O(1)
     /// expected; allocation-free once the table has reached its capacity.
-    mutating func touch(_ key: UInt64) {
+    ///
+    /// - Returns: the node number now holding `key`: its existing node, a new node numbered `count - 1`, or,
+    ///   when the table was full, the node of the evicted least recent hash, reused.
+    @discardableResult
+    mutating func touch(_ key: UInt64) -> Int32 {
         if let slot = slot(of: key) {
-            moveToNewest(slotNodes[slot])
-            return
+            let node = slotNodes[slot]
+            moveToNewest(node)
+            return node
         }
         let node: Int32
         if keys.count < capacity {
@@ -100,6 +115,7 @@ struct BlockLRU: Sendable {
         }
         linkAsNewest(node)
         insertSlot(key, node: node)
+        return node
     }
 
     /// The held hashes from the most to the least recently used (for tests and diagnostics). O(count).
@@ -118,7 +134,8 @@ struct BlockLRU: Sendable {
 
     private mutating func unlink(_ node: Int32) {
         let n = Int(node)
-        let o = older[n], w = newer[n]
+        let o = older[n]
+        let w = newer[n]
         if o >= 0 { newer[Int(o)] = w } else { oldest = w }
         if w >= 0 { older[Int(w)] = o } else { newest = o }
         older[n] = -1

@@ -5,7 +5,7 @@
 /// ``capacityPerReplica`` hashes (llm-d's approximate indexer does the same; its default capacity when the
 /// engine's cache size is unknown is 31,250 blocks, ``defaultCapacityPerReplica``). A strategy
 /// ``insert(_:for:)-([BlockHash],_)``s a request's hashes under the replica it chose and asks ``longestMatch(of:for:)-([BlockHash],_)`` or
-/// ``matches(of:_:)-([BlockHash],_)`` how much of a new request each replica probably holds.
+/// `matches(of:_:)` how much of a new request each replica probably holds.
 ///
 /// ### Prefix closure
 /// ``insert(_:for:)-([BlockHash],_)`` touches a request's hashes from the last to the first, so that a block is always more
@@ -33,7 +33,7 @@
 ///
 /// ### Cost
 /// ``insert(_:for:)-([BlockHash],_)`` is O(k) expected for k hashes, ``longestMatch(of:for:)-([BlockHash],_)`` O(m) for a match of m blocks,
-/// ``matches(of:_:)-([BlockHash],_)`` O(R · s) for R replicas and s the blocks before the first block no replica holds. None
+/// `matches(of:_:)` O(R · s) for R replicas and s the blocks before the first block no replica holds. None
 /// allocates once the replica's table has reached its capacity (the fleet query uses stack scratch space).
 ///
 /// A value type: copies are independent (copy-on-write arrays).
@@ -58,7 +58,8 @@ public struct PrefixIndex: Sendable {
             throw PrefixRouterError(
                 .invalidParameter,
                 "capacityPerReplica: expected 1...\(PrefixIndex.maximumCapacityPerReplica), "
-                    + "found \(capacityPerReplica)")
+                    + "found \(capacityPerReplica)"
+            )
         }
         self.capacityPerReplica = capacityPerReplica
     }
@@ -166,8 +167,9 @@ public struct PrefixIndex: Sendable {
     /// - Complexity: O(R · (s + 1)) expected for R replicas and s the returned stop; no heap allocation for
     ///   fleets of up to a few thousand replicas (scratch space on the stack).
     @discardableResult
-    public func matches(
-        of hashes: UnsafeBufferPointer<BlockHash>, _ body: (_ replica: ReplicaID, _ matchedBlocks: Int) -> Void
+    @_spi(Internals) public func matches(
+        of hashes: UnsafeBufferPointer<BlockHash>,
+        _ body: (_ replica: ReplicaID, _ matchedBlocks: Int) -> Void
     ) -> Int {
         let replicas = tables.count
         guard replicas > 0 else { return 0 }
@@ -191,7 +193,10 @@ public struct PrefixIndex: Sendable {
 
     /// The fleet-wide query with llm-d's rule; see ``matches(of:_:)-(UnsafeBufferPointer<BlockHash>,_)``.
     @discardableResult
-    public func matches(of hashes: [BlockHash], _ body: (_ replica: ReplicaID, _ matchedBlocks: Int) -> Void) -> Int {
+    @_spi(Internals) public func matches(
+        of hashes: [BlockHash],
+        _ body: (_ replica: ReplicaID, _ matchedBlocks: Int) -> Void
+    ) -> Int {
         hashes.withUnsafeBufferPointer { matches(of: $0, body) }
     }
 
@@ -229,7 +234,7 @@ public struct PrefixIndex: Sendable {
 
     /// The hashes held for `replica`, most recently used first (for tests and diagnostics). O(count);
     /// allocates.
-    public func hashesFromMostRecent(for replica: ReplicaID) -> [BlockHash] {
+    @_spi(Internals) public func hashesFromMostRecent(for replica: ReplicaID) -> [BlockHash] {
         guard let position = positionOfID[replica] else { return [] }
         return tables[position].keysFromNewest.map(BlockHash.init(rawValue:))
     }

@@ -56,12 +56,14 @@ public struct HashRing: Sendable {
     ///   ``maximumPointsPerReplica`` points.
     /// - Complexity: O(V log V) where V is the total number of points.
     public init(
-        members: [Replica], virtualNodesPerWeight: Int = HashRing.defaultVirtualNodesPerWeight
+        members: [Replica],
+        virtualNodesPerWeight: Int = HashRing.defaultVirtualNodesPerWeight
     ) throws(PrefixRouterError) {
         guard HashRing.virtualNodesRange.contains(virtualNodesPerWeight) else {
             throw PrefixRouterError(
                 .invalidVirtualNodes,
-                "virtualNodesPerWeight: expected 1...10000, found \(virtualNodesPerWeight)")
+                "virtualNodesPerWeight: expected 1...10000, found \(virtualNodesPerWeight)"
+            )
         }
         var seen = Set<ReplicaID>()
         for member in members {
@@ -75,7 +77,9 @@ public struct HashRing: Sendable {
         var scratch: [UInt8] = []
         for (memberIndex, member) in members.enumerated() {
             for vnode in 0..<(member.weight * virtualNodesPerWeight) {
-                entries.append((HashRing.point(of: member.id, virtualNode: vnode, scratch: &scratch), Int32(memberIndex)))
+                entries.append(
+                    (HashRing.point(of: member.id, virtualNode: vnode, scratch: &scratch), Int32(memberIndex))
+                )
             }
         }
         // Ties (a 64-bit collision) are broken by id so that the order never depends on input order.
@@ -99,7 +103,8 @@ public struct HashRing: Sendable {
                 .invalidWeight,
                 "replica \(replica.id): weight: \(replica.weight) × \(virtualNodesPerWeight) virtual nodes = \(points) "
                     + "ring points, expected at most \(maximumPointsPerReplica) (lower the weight or "
-                    + "virtualNodesPerWeight)")
+                    + "virtualNodesPerWeight)"
+            )
         }
     }
 
@@ -119,7 +124,7 @@ public struct HashRing: Sendable {
     }
 
     /// The position on the ring of virtual node `virtualNode` of replica `id`. Pure and stable.
-    public static func point(of id: ReplicaID, virtualNode: Int) -> UInt64 {
+    @_spi(Internals) public static func point(of id: ReplicaID, virtualNode: Int) -> UInt64 {
         var scratch: [UInt8] = []
         return point(of: id, virtualNode: virtualNode, scratch: &scratch)
     }
@@ -173,7 +178,7 @@ public struct HashRing: Sendable {
     /// bounded-load lookup spills to, in order. A pure function of `(key, membership)`.
     ///
     /// - Complexity: O(V) in the worst case; allocates the result.
-    public func spillOrder(of key: UInt64) -> [ReplicaID] {
+    @_spi(Internals) public func spillOrder(of key: UInt64) -> [ReplicaID] {
         guard !points.isEmpty else { return [] }
         var seen = [Bool](repeating: false, count: members.count)
         var order: [ReplicaID] = []

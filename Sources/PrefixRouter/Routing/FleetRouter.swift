@@ -43,7 +43,9 @@ public final class FleetRouter<Strategy: RoutingStrategy>: Router, FleetControl 
     /// - Throws: ``PrefixRouterError`` when a replica id is empty or repeated, a weight is out of range, or
     ///   the configuration is invalid.
     public init(
-        replicas: [Replica] = [], strategy: Strategy, configuration: FleetConfiguration = FleetConfiguration()
+        replicas: [Replica] = [],
+        strategy: Strategy,
+        configuration: FleetConfiguration = FleetConfiguration()
     ) throws(PrefixRouterError) {
         var fleet = try Fleet(replicas: replicas, configuration: configuration)
         var strategy = strategy
@@ -56,7 +58,9 @@ public final class FleetRouter<Strategy: RoutingStrategy>: Router, FleetControl 
 
     /// Creates a router over replicas of weight 1 named by `ids`.
     public convenience init(
-        replicaIDs ids: [ReplicaID], strategy: Strategy, configuration: FleetConfiguration = FleetConfiguration()
+        replicaIDs ids: [ReplicaID],
+        strategy: Strategy,
+        configuration: FleetConfiguration = FleetConfiguration()
     ) throws(PrefixRouterError) {
         try self.init(replicas: ids.map { Replica(id: $0) }, strategy: strategy, configuration: configuration)
     }
@@ -70,7 +74,9 @@ public final class FleetRouter<Strategy: RoutingStrategy>: Router, FleetControl 
     /// - Complexity: the strategy's cost plus O(1), allocation-free in steady state for the library's
     ///   strategies; O(n) more, and an allocation, when `excluded` names an eligible replica.
     public func route(
-        _ request: RoutingRequest, excluding excluded: [ReplicaID], at now: ContinuousClock.Instant
+        _ request: RoutingRequest,
+        excluding excluded: [ReplicaID],
+        at now: ContinuousClock.Instant
     ) -> RoutingDecision? {
         ledger.fleet.withLock { fleet -> RoutingDecision? in
             fleet.now = now
@@ -91,8 +97,10 @@ public final class FleetRouter<Strategy: RoutingStrategy>: Router, FleetControl 
             let (entry, generation) = fleet.acquire(choice.replica, cost: cost)
             fleet.count(choice.reason)
             return RoutingDecision(
-                replica: fleet.id(of: choice.replica), reason: choice.reason,
-                lease: Lease(owner: ledger, entry: entry, generation: generation, cost: cost))
+                replica: fleet.id(of: choice.replica),
+                reason: choice.reason,
+                lease: Lease(owner: ledger, entry: entry, generation: generation, cost: cost)
+            )
         }
     }
 

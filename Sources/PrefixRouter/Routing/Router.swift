@@ -24,7 +24,11 @@ public protocol Router: Sendable {
     ///   - excluded: replicas to skip for this call only; an empty array costs nothing.
     ///   - now: the time of the call, used by time-aware strategies (session TTLs). Simulators pass simulated
     ///     time here.
-    func route(_ request: RoutingRequest, excluding excluded: [ReplicaID], at now: ContinuousClock.Instant)
+    func route(
+        _ request: RoutingRequest,
+        excluding excluded: [ReplicaID],
+        at now: ContinuousClock.Instant
+    )
         -> RoutingDecision?
 }
 

@@ -8,6 +8,7 @@ public struct RoutingReason: Hashable, Sendable, CustomStringConvertible {
     /// Creates a reason with a snake_case label. Keep the set of labels small: they become metric values.
     public init(_ name: String) { self.name = name }
 
+    /// A short textual form, for logs and messages.
     public var description: String { name }
 
     /// The key's owner on the ring had room (prefix or session affinity held).

@@ -58,13 +58,20 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
     ///   - seed: seeds the tie-break for reproducible runs.
     /// - Throws: ``PrefixRouterError`` when a parameter is out of range.
     public init(
-        capacityPerReplica: Int = PrefixIndex.defaultCapacityPerReplica, prefixWeight: Double = 3,
-        loadWeight: Double = 2, loadFactor: Double? = 2, fallback: Fallback, seed: UInt64? = nil
+        capacityPerReplica: Int = PrefixIndex.defaultCapacityPerReplica,
+        prefixWeight: Double = 3,
+        loadWeight: Double = 2,
+        loadFactor: Double? = 2,
+        fallback: Fallback,
+        seed: UInt64? = nil
     ) throws(PrefixRouterError) {
         self.loadFactor = try loadFactor.map { (value: Double) throws(PrefixRouterError) in try LoadFactor(value) }
         for (name, weight) in [("prefixWeight", prefixWeight), ("loadWeight", loadWeight)]
         where !(weight.isFinite && weight >= 0 && weight <= 1_000_000) {
-            throw PrefixRouterError(.invalidParameter, "\(name): expected a finite number in 0...1000000, found \(weight)")
+            throw PrefixRouterError(
+                .invalidParameter,
+                "\(name): expected a finite number in 0...1000000, found \(weight)"
+            )
         }
         self.index = try PrefixIndex(capacityPerReplica: capacityPerReplica)
         self.prefixWeight = prefixWeight
@@ -73,6 +80,7 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
         self.random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
     }
 
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         guard !request.blockHashes.isEmpty else {
             return fallback.choose(for: request, in: fleet).map { RoutingChoice($0.replica, reason: .fallback) }
@@ -118,8 +126,10 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
         index.insert(request.blockHashes, for: fleet.id(of: best))
         let (cached, overflow) = bestMatched.multipliedReportingOverflow(by: request.blockSize)
         return RoutingChoice(
-            best, reason: bestMatched > 0 ? Self.cacheMatchReason : Self.cacheMissReason,
-            cachedTokens: overflow ? Int.max : cached)
+            best,
+            reason: bestMatched > 0 ? Self.cacheMatchReason : Self.cacheMissReason,
+            cachedTokens: overflow ? Int.max : cached
+        )
     }
 
     private func isCandidate(_ replica: Fleet.Index, in fleet: Fleet) -> Bool {
@@ -127,6 +137,7 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
         return fleet.outstanding(of: replica) < fleet.capacity(of: replica, loadFactor: loadFactor)
     }
 
+    /// Drops state about replicas that left and passes the change on to the fallback.
     public mutating func fleetDidChange(_ fleet: Fleet) {
         index.removeReplicas { fleet.index(of: $0) == nil }
         fallback.fleetDidChange(fleet)
@@ -147,7 +158,11 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
             index.insert(blocks, for: replica)
         case .cachedTokens(let tokens, let blocks, let blockSize, let replica) where fleet.index(of: replica) != nil:
             let held = Swift.min(blocks.count, Swift.max(0, tokens) / Swift.max(1, blockSize))
-            if held > 0 { blocks.withUnsafeBufferPointer { index.insert(UnsafeBufferPointer(rebasing: $0[..<held]), for: replica) } }
+            if held > 0 {
+                blocks.withUnsafeBufferPointer {
+                    index.insert(UnsafeBufferPointer(rebasing: $0[..<held]), for: replica)
+                }
+            }
         default:
             break
         }

@@ -13,6 +13,7 @@ public struct LeastOutstanding: RoutingStrategy {
         random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
     }
 
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         fleet.leastLoaded(using: &random).map { RoutingChoice($0, reason: .leastOutstanding) }
     }

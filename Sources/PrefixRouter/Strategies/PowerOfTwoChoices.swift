@@ -14,6 +14,7 @@ public struct PowerOfTwoChoices: RoutingStrategy {
         random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
     }
 
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         let count = fleet.eligibleCount
         guard count > 0 else { return nil }
@@ -21,7 +22,8 @@ public struct PowerOfTwoChoices: RoutingStrategy {
         let first = random.next(below: count)
         var second = random.next(below: count - 1)
         if second >= first { second += 1 }
-        let a = fleet.eligible(at: first), b = fleet.eligible(at: second)
+        let a = fleet.eligible(at: first)
+        let b = fleet.eligible(at: second)
         let pick: Fleet.Index
         if fleet.isLessLoaded(a, than: b) {
             pick = a

@@ -7,6 +7,10 @@
 /// walk (``Fleet/boundedLoadOwner(of:)``) moves a key clockwise when its owner holds `c ×` its share of the
 /// load, the same way in every gateway, so the spilled key's secondary warms too.
 ///
+/// The key is mixed once before the lookup (``ringPosition(of:)``, ``HashSchema/ringPosition(forKey:)``):
+/// requests whose block hashes are not uniform 64-bit values, such as small integers (engine block ids),
+/// still spread over the whole ring instead of all landing before its first point.
+///
 /// ### Why the key is deep, not the first block
 /// Keying on the first block (or the first 100 characters) sends every request to one replica when they all
 /// open with the same system prompt: in the Mooncake conversation trace every request starts with the
@@ -31,7 +35,9 @@ public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
     ///
     /// - Throws: ``PrefixRouterError`` if `keyDepthTokens` or `minimumBlocks` is below 1.
     public init(
-        keyDepthTokens: Int = PrefixAffinity.defaultKeyDepthTokens, minimumBlocks: Int = 1, fallback: Fallback
+        keyDepthTokens: Int = PrefixAffinity.defaultKeyDepthTokens,
+        minimumBlocks: Int = 1,
+        fallback: Fallback
     ) throws(PrefixRouterError) {
         guard keyDepthTokens >= 1 else {
             throw PrefixRouterError(.invalidParameter, "keyDepthTokens: expected at least 1, found \(keyDepthTokens)")
@@ -44,7 +50,9 @@ public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
         self.fallback = fallback
     }
 
-    /// The ring key of `request`, or nil when it has fewer than ``minimumBlocks`` blocks. O(1).
+    /// The ring key of `request`: the chained hash of its key block (the block covering the first
+    /// ``keyDepthTokens`` tokens, or its last block when it is shorter), before mixing; nil when it has fewer
+    /// than ``minimumBlocks`` blocks. O(1).
     @inlinable
     public func ringKey(of request: RoutingRequest) -> UInt64? {
         let blocks = request.blockHashes.count
@@ -53,14 +61,23 @@ public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
         return request.blockHashes[depth - 1].rawValue
     }
 
+    /// Where `request` lands on the ring: ``HashSchema/ringPosition(forKey:)`` of ``ringKey(of:)``, or nil
+    /// when it has no ring key. This is the value every route looks up. O(1), no allocation.
+    @inlinable
+    public func ringPosition(of request: RoutingRequest) -> UInt64? {
+        ringKey(of: request).map(HashSchema.ringPosition(forKey:))
+    }
+
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
-        guard let key = ringKey(of: request) else {
+        guard let key = ringPosition(of: request) else {
             return fallback.choose(for: request, in: fleet).map { RoutingChoice($0.replica, reason: .fallback) }
         }
         guard let (replica, spilled) = fleet.boundedLoadOwner(of: key) else { return nil }
         return RoutingChoice(replica, reason: spilled ? .spill : .affinity)
     }
 
+    /// Drops state about replicas that left and passes the change on to the fallback.
     public mutating func fleetDidChange(_ fleet: Fleet) { fallback.fleetDidChange(fleet) }
 
     /// Passes feedback on to the fallback.

@@ -7,6 +7,7 @@ public struct RoundRobin: RoutingStrategy {
     /// Creates the strategy.
     public init() {}
 
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         let count = fleet.eligibleCount
         guard count > 0 else { return nil }
@@ -27,6 +28,7 @@ public struct RandomChoice: RoutingStrategy {
         random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
     }
 
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         guard fleet.eligibleCount > 0 else { return nil }
         return RoutingChoice(fleet.eligible(at: random.next(below: fleet.eligibleCount)), reason: .random)

@@ -11,8 +11,8 @@
 ///
 /// Requests without a session key go to ``fallback``.
 ///
-/// - Complexity: ring mode as ``PrefixAffinity``; table mode O(1) expected per route, plus O(n) over the
-///   eligible replicas for a new session and O(table) amortised eviction when the table is full.
+/// - Complexity: ring mode as ``PrefixAffinity``; table mode O(1) expected per route (eviction from a full
+///   table included), plus O(n) over the eligible replicas for a new session.
 public struct Sticky<Fallback: RoutingStrategy>: RoutingStrategy {
     /// The seed of session-key hashes (fixed, so that gateways agree).
     public static var sessionSeed: UInt64 { 0x5345_5353_494F_4E53 }  // "SESSIONS"
@@ -37,6 +37,7 @@ public struct Sticky<Fallback: RoutingStrategy>: RoutingStrategy {
         self.random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
     }
 
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         guard let session = request.sessionKey else {
             return fallback.choose(for: request, in: fleet).map { RoutingChoice($0.replica, reason: .fallback) }
@@ -57,6 +58,7 @@ public struct Sticky<Fallback: RoutingStrategy>: RoutingStrategy {
         return RoutingChoice(replica, reason: .newSession)
     }
 
+    /// Drops state about replicas that left and passes the change on to the fallback.
     public mutating func fleetDidChange(_ fleet: Fleet) { fallback.fleetDidChange(fleet) }
 
     /// Passes feedback on to the fallback.
@@ -65,60 +67,98 @@ public struct Sticky<Fallback: RoutingStrategy>: RoutingStrategy {
 
 /// A bounded table of explicit sessions with a time-to-live, for ``Sticky``.
 ///
-/// Memory: at most ``capacity`` entries of about 48 bytes plus the replica id's storage.
+/// Sessions are kept in recency order in an intrusive LRU (the same array-based structure as a
+/// ``PrefixIndex`` replica's table: an open-addressing hash table plus a doubly-linked list of 32-bit node
+/// numbers), with each session's replica and expiry in arrays indexed by node number. Every use sets the
+/// expiry to `now + timeToLive`, so while time does not run backwards the least recently used session is also
+/// the first to expire: inserting into a full table evicts that one session, which is an expired session if
+/// there is any. An expired session is never returned; it stays (counted in ``count``) until it is pinned
+/// again or evicted.
+///
+/// Memory: at most ``capacity`` sessions of 48 bytes (16 for the LRU node, 16 for the replica id, 16 for the
+/// expiry) plus 12 bytes per hash slot, with between 4/3 and 8/3 slots per session: 64 to 80 bytes per
+/// session, plus the storage of replica ids too long to be stored inline (shared with the fleet's copy).
+/// The arrays grow by doubling up to the capacity and never beyond.
+///
+/// - Complexity: lookups and pins are O(1) expected, eviction included; allocation-free once the table has
+///   stopped growing.
 public struct SessionTable: Sendable {
-    struct Entry: Sendable {
-        var replica: ReplicaID
-        var expiry: ContinuousClock.Instant
-    }
+    /// The largest accepted capacity (node numbers are 32-bit).
+    public static let maximumCapacity = 1 << 30
+    /// The longest accepted time to live: 365 days.
+    public static let maximumTimeToLive = Duration.seconds(365 * 86_400)
 
     /// How long a session stays pinned after its last request.
     public let timeToLive: Duration
-    /// The most sessions kept; when full, expired sessions are dropped, then the eighth closest to expiry.
+    /// The most sessions kept; pinning a new session into a full table evicts the least recently used one.
     public let capacity: Int
-    private var entries: [UInt64: Entry] = [:]
+    /// Session keys in recency order; node numbers index `replicas` and `expiries`.
+    private var lru: BlockLRU
+    /// The replica of each LRU node.
+    private var replicas: [ReplicaID] = []
+    /// The expiry of each LRU node.
+    private var expiries: [ContinuousClock.Instant] = []
 
-    /// Creates an empty table.
+    /// Creates an empty table; storage grows with the sessions pinned, up to `capacity`.
     ///
-    /// - Throws: ``PrefixRouterError`` if the TTL is not positive or the capacity is below 1.
+    /// - Throws: ``PrefixRouterError`` if the TTL is not positive or the capacity is outside
+    ///   `1...maximumCapacity`.
+    /// - Complexity: O(1).
     public init(timeToLive: Duration = .seconds(600), capacity: Int = 100_000) throws(PrefixRouterError) {
-        guard timeToLive > .zero else {
-            throw PrefixRouterError(.invalidParameter, "timeToLive: expected a positive duration, found \(timeToLive)")
+        // Bounded above so that `now + timeToLive` can never overflow the clock (Duration arithmetic traps).
+        guard timeToLive > .zero, timeToLive <= SessionTable.maximumTimeToLive else {
+            throw PrefixRouterError(
+                .invalidParameter,
+                "timeToLive: expected a positive duration of at most 365 days, found \(timeToLive)"
+            )
         }
-        guard capacity >= 1 else {
-            throw PrefixRouterError(.invalidParameter, "capacity: expected at least 1, found \(capacity)")
+        guard (1...SessionTable.maximumCapacity).contains(capacity) else {
+            throw PrefixRouterError(
+                .invalidParameter,
+                "capacity: expected 1...\(SessionTable.maximumCapacity), found \(capacity)"
+            )
         }
         self.timeToLive = timeToLive
         self.capacity = capacity
+        self.lru = BlockLRU(capacity: capacity)
     }
 
-    /// The number of sessions held (some may have expired and not been dropped yet).
-    public var count: Int { entries.count }
+    /// The number of sessions held, at most ``capacity`` (some may have expired and not been pinned again
+    /// or evicted yet). O(1).
+    public var count: Int { lru.count }
 
-    /// The replica pinned to `key`, refreshing its expiry, or nil if absent or expired. O(1) expected.
+    /// The replica pinned to `key`, refreshing its expiry and making it the most recently used, or nil if
+    /// absent or expired (an expired session is left as it is). O(1) expected.
     mutating func lookup(_ key: UInt64, now: ContinuousClock.Instant) -> ReplicaID? {
-        guard let entry = entries[key] else { return nil }
-        guard entry.expiry > now else {
-            entries[key] = nil
-            return nil
-        }
-        // `updateValue`, not `entries[key]?.expiry = …`: the subscript's modify coroutine heap-allocates its
-        // frame when called across modules (8 mallocs per route, measured by the Benchmarks package).
-        entries.updateValue(Entry(replica: entry.replica, expiry: now + timeToLive), forKey: key)
-        return entry.replica
+        guard let node = lru.node(of: key) else { return nil }
+        let n = Int(node)
+        guard expiries[n] > now else { return nil }
+        lru.markMostRecent(node)
+        expiries[n] = now + timeToLive
+        return replicas[n]
     }
 
-    /// Pins `key` to `replica` until `now + timeToLive`. O(1) expected; O(count) when the table is full.
+    /// Pins `key` to `replica` until `now + timeToLive` and makes it the most recently used, evicting the
+    /// least recently used session when `key` is new and the table is full. O(1) expected; amortised O(1)
+    /// while the table grows.
     mutating func pin(_ key: UInt64, to replica: ReplicaID, now: ContinuousClock.Instant) {
-        if entries[key] == nil, entries.count >= capacity { evict(now: now) }
-        entries[key] = Entry(replica: replica, expiry: now + timeToLive)
+        let n = Int(lru.touch(key))
+        let expiry = now + timeToLive
+        if n < replicas.count {
+            replicas[n] = replica
+            expiries[n] = expiry
+        } else {
+            // A new node (numbered `replicas.count`): grow the payload with the LRU's node reservation, so that
+            // it never holds more than the capacity.
+            if replicas.capacity < lru.nodeLimit {
+                replicas.reserveCapacity(lru.nodeLimit)
+                expiries.reserveCapacity(lru.nodeLimit)
+            }
+            replicas.append(replica)
+            expiries.append(expiry)
+        }
     }
 
-    private mutating func evict(now: ContinuousClock.Instant) {
-        entries = entries.filter { $0.value.expiry > now }
-        guard entries.count >= capacity else { return }
-        let drop = Swift.max(1, capacity / 8)
-        let oldest = entries.sorted { $0.value.expiry < $1.value.expiry }.prefix(drop).map(\.key)
-        for key in oldest { entries[key] = nil }
-    }
+    /// The session keys from the most to the least recently used (for tests and diagnostics). O(count).
+    var keysFromMostRecent: [UInt64] { lru.keysFromNewest }
 }

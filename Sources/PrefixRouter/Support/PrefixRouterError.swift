@@ -8,7 +8,7 @@ public struct PrefixRouterError: Error, Hashable, Sendable, CustomStringConverti
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case emptyReplicaID, duplicateReplicaID, unknownReplica, invalidWeight, invalidLoadFactor
-            case invalidBlockSize, invalidVirtualNodes, invalidParameter, invalidInput
+            case invalidBlockSize, invalidVirtualNodes, invalidParameter, invalidInput, incompatibleLibrary
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -31,7 +31,11 @@ public struct PrefixRouterError: Error, Hashable, Sendable, CustomStringConverti
         public static let invalidParameter = Code(.invalidParameter)
         /// An input (a request body, a message list) cannot be hashed.
         public static let invalidInput = Code(.invalidInput)
+        /// The loaded libxxhash would hash differently from other gateways (older than 0.8.0, or a wrong known
+        /// answer).
+        public static let incompatibleLibrary = Code(.incompatibleLibrary)
 
+        /// A short textual form, for logs and messages.
         public var description: String {
             switch value {
             case .emptyReplicaID: "emptyReplicaID"
@@ -43,6 +47,7 @@ public struct PrefixRouterError: Error, Hashable, Sendable, CustomStringConverti
             case .invalidVirtualNodes: "invalidVirtualNodes"
             case .invalidParameter: "invalidParameter"
             case .invalidInput: "invalidInput"
+            case .incompatibleLibrary: "incompatibleLibrary"
             }
         }
     }
@@ -58,5 +63,6 @@ public struct PrefixRouterError: Error, Hashable, Sendable, CustomStringConverti
         self.message = message
     }
 
+    /// A short textual form, for logs and messages.
     public var description: String { "\(code): \(message)" }
 }

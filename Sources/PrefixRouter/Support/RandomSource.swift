@@ -15,7 +15,10 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return z ^ (z >> 31)
         }
-        s0 = splitMix(&x); s1 = splitMix(&x); s2 = splitMix(&x); s3 = splitMix(&x)
+        s0 = splitMix(&x)
+        s1 = splitMix(&x)
+        s2 = splitMix(&x)
+        s3 = splitMix(&x)
     }
 
     /// Creates a generator seeded from the system's random source.
@@ -29,7 +32,10 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
-        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
         s2 ^= t
         s3 = rotl(s3, 45)
         return result
