@@ -18,7 +18,8 @@ struct AdmissionTests {
 
     @Test("over the global cap: 429 at once with Retry-After and retry-after-ms, jittered")
     func globalCap() async throws {
-        try await withGateway(engines: 2, engine: slowEngine, configure: { $0.admission.maxInFlight = 2 }) { harness in
+        try await gatewayFixture(engines: 2, engine: slowEngine, configure: { $0.admission.maxInFlight = 2 }).run {
+            harness in
             let first = try await openStream(harness, "one")
             let second = try await openStream(harness, "two")
             var waits: Set<Int> = []
@@ -46,7 +47,7 @@ struct AdmissionTests {
 
     @Test("every replica at its cap: 429; a free slot is taken again afterwards")
     func perReplicaCap() async throws {
-        try await withGateway(engines: 1, engine: slowEngine, configure: { $0.admission.perReplicaCap = 1 }) {
+        try await gatewayFixture(engines: 1, engine: slowEngine, configure: { $0.admission.perReplicaCap = 1 }).run {
             harness in
             let held = try await openStream(harness, "one")
             let reply = try await harness.post("/v1/chat/completions", body: harness.chat([("user", "two")]))
@@ -68,7 +69,7 @@ struct AdmissionTests {
 
     @Test("no eligible replica: 503 with the same headers")
     func noReplica() async throws {
-        try await withGateway(engines: 1, configure: { $0.auth.adminKey = "admin" }) { harness in
+        try await gatewayFixture(engines: 1, configure: { $0.auth.adminKey = "admin" }).run { harness in
             let id = harness.gateway.snapshot().replicas[0].id.rawValue
             let drained = try await harness.post(
                 "/admin/replicas/\(id)/drain",
@@ -91,13 +92,13 @@ struct AdmissionTests {
 struct BadInputTests {
     @Test("401, 400, 404, 405, 413 in OpenAI's shape, and nothing reaches an engine")
     func errors() async throws {
-        try await withGateway(
+        try await gatewayFixture(
             engines: 1,
             configure: {
                 $0.auth.apiKeys = ["sk-good"]
                 $0.admission.maxBodyBytes = 4_096
             }
-        ) { harness in
+        ).run { harness in
             let auth = [("authorization", "Bearer sk-good")]
             let ok = harness.chat([("user", "hi")])
             var reply = try await harness.post("/v1/chat/completions", body: ok)

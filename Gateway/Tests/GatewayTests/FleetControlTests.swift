@@ -14,14 +14,14 @@ struct FleetControlTests {
     @Test("draining a replica sends new requests elsewhere and lets its streams finish")
     func drain() async throws {
         let slow = MockEngineConfiguration(models: [testModel], decodeTokensPerSecond: 20, defaultMaxTokens: 1_000)
-        try await withGateway(
+        try await gatewayFixture(
             engines: 2,
             engine: slow,
             configure: {
                 $0.auth.adminKey = "admin"
                 $0.routing.strategy = .leastOutstanding
             }
-        ) { harness in
+        ).run { harness in
             let (task, release) = try await openStream(harness, "long")
             let busy = try #require(harness.gateway.snapshot().replicas.first { $0.outstanding == 1 }).id
             let admin = [("authorization", "Bearer admin")]
@@ -61,7 +61,7 @@ struct FleetControlTests {
 
     @Test("active health checks mark a failing replica down, and up again")
     func activeHealthChecks() async throws {
-        try await withGateway(
+        try await gatewayFixture(
             engines: 2,
             configure: {
                 $0.health.activeChecks = true
@@ -70,7 +70,7 @@ struct FleetControlTests {
                 $0.health.healthyThreshold = 2
                 $0.health.slowStartSeconds = 0
             }
-        ) { harness in
+        ).run { harness in
             let sick = harness.gateway.snapshot().replicas[0].id
             harness.engines[0].setHealthy(false)
             try await harness.eventually("marked down") { harness.gateway.snapshot().replica(sick)?.health == .down }
@@ -90,7 +90,7 @@ struct FleetControlTests {
 
     @Test("consecutive 503s eject a replica, within the ejection cap")
     func passiveEjection() async throws {
-        try await withGateway(
+        try await gatewayFixture(
             engines: 2,
             configure: {
                 $0.health.passiveFailureThreshold = 2
@@ -98,7 +98,7 @@ struct FleetControlTests {
                 $0.health.maxEjectedPercent = 50
                 $0.routing.strategy = .roundRobin
             }
-        ) { harness in
+        ).run { harness in
             harness.engines[0].setFaults(MockEngineFaults(failStatus: 503))
             harness.engines[1].setFaults(MockEngineFaults(failStatus: 503))
             var statuses: [Int] = []
@@ -118,7 +118,7 @@ struct FleetControlTests {
 
     @Test("a 4xx from the engine never ejects a replica")
     func clientErrorsDoNotEject() async throws {
-        try await withGateway(engines: 1, configure: { $0.health.passiveFailureThreshold = 1 }) { harness in
+        try await gatewayFixture(engines: 1, configure: { $0.health.passiveFailureThreshold = 1 }).run { harness in
             harness.engines[0].setFaults(MockEngineFaults(failStatus: 400))
             for _ in 0..<3 {
                 let reply = try await harness.post("/v1/chat/completions", body: harness.chat([("user", "q")]))
@@ -135,7 +135,8 @@ struct FleetControlTests {
         let extra = MockEngine(configuration: MockEngineConfiguration(models: [testModel, "other-model"]))
         let extraPort = try await extra.start()
         do {
-            try await withGateway(engines: 1, engine: slow, configure: { $0.health.slowStartSeconds = 0 }) { harness in
+            try await gatewayFixture(engines: 1, engine: slow, configure: { $0.health.slowStartSeconds = 0 }).run {
+                harness in
                 let (task, release) = try await openStream(harness, "stream across the reload")
                 var configuration = harness.gateway.core.configuration
                 configuration.replicas = [

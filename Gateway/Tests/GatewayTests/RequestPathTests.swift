@@ -90,7 +90,7 @@ struct RequestPathTests {
 
     @Test("the upstream Authorization comes from the replica's configuration")
     func upstreamAuthorization() async throws {
-        try await withGateway(engines: 1, configure: { $0.replicas[0].apiKey = "replica-key" }) { harness in
+        try await gatewayFixture(engines: 1, configure: { $0.replicas[0].apiKey = "replica-key" }).run { harness in
             let reply = try await harness.post(
                 "/v1/chat/completions",
                 body: harness.chat([("user", "hi")], stream: false),
@@ -168,14 +168,14 @@ struct RequestPathTests {
     @Test("a refused connection is retried on another replica")
     func connectRefusedRetried() async throws {
         let dead = try await deadPort()
-        try await withGateway(
+        try await gatewayFixture(
             engines: 1,
             extraReplicas: [ReplicaConfiguration(url: "http://127.0.0.1:\(dead)", models: [testModel])],
             configure: {
                 $0.routing.strategy = .roundRobin
                 $0.health.passiveFailureThreshold = 0
             }
-        ) { harness in
+        ).run { harness in
             for index in 0..<6 {
                 let reply = try await harness.post(
                     "/v1/chat/completions",
@@ -193,11 +193,11 @@ struct RequestPathTests {
     @Test("no retries left: 502, and nothing leaks")
     func connectRefusedNoRetry() async throws {
         let dead = try await deadPort()
-        try await withGateway(
+        try await gatewayFixture(
             engines: 0,
             extraReplicas: [ReplicaConfiguration(url: "http://127.0.0.1:\(dead)", models: [testModel])],
             configure: { $0.health.passiveFailureThreshold = 0 }
-        ) { harness in
+        ).run { harness in
             let reply = try await harness.post("/v1/chat/completions", body: harness.chat([("user", "hi")]))
             #expect(reply.status == 502)
             #expect(reply.body.contains("upstream_error"))
@@ -212,7 +212,8 @@ struct RequestPathTests {
             decodeTokensPerSecond: 1_000,
             faults: MockEngineFaults(stallAfterTokens: 2)
         )
-        try await withGateway(engines: 1, engine: stalling, configure: { $0.upstream.readTimeoutSeconds = 0.3 }) {
+        try await gatewayFixture(engines: 1, engine: stalling, configure: { $0.upstream.readTimeoutSeconds = 0.3 }).run
+        {
             harness in
             let reply = try await harness.post(
                 "/v1/chat/completions",
@@ -231,7 +232,7 @@ struct RequestPathTests {
 
     @Test("prompt_cache_key and the session header pin requests with the sticky strategy")
     func sessionKeys() async throws {
-        try await withGateway(engines: 4, configure: { $0.routing.strategy = .sticky }) { harness in
+        try await gatewayFixture(engines: 4, configure: { $0.routing.strategy = .sticky }).run { harness in
             for index in 0..<8 {
                 let body = harness.chat([("user", "unrelated prompt number \(index)")], stream: false, maxTokens: 1)
                     .replacingOccurrences(

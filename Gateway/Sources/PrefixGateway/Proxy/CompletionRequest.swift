@@ -1,12 +1,16 @@
 import Foundation
+import PrefixRouter
 
 /// The few fields of an OpenAI chat or text completion request that the gateway reads; the body itself is
-/// forwarded unchanged. Everything else (sampling parameters, tools, …) is ignored here.
+/// forwarded unchanged. Everything else (sampling parameters, …) is ignored here.
 struct CompletionRequest: Decodable, Sendable {
     /// `model`.
     var model: String
-    /// `messages` (chat completions).
-    var messages: [WireChatMessage]?
+    /// `messages` (chat completions), decoded by the library (string, content-part or null content, tool calls,
+    /// `tool_call_id`; unknown fields ignored).
+    var messages: [ChatMessage]?
+    /// `tools` (chat completions): part of the hashed prefix, as chat templates render them first.
+    var tools: [JSONValue]
     /// `prompt` (text completions).
     var prompt: WirePrompt?
     /// `prompt_cache_key`: the client's own grouping key, used as the session key.
@@ -19,7 +23,7 @@ struct CompletionRequest: Decodable, Sendable {
     var includeUsage: Bool
 
     enum CodingKeys: String, CodingKey {
-        case model, messages, prompt, user, stream
+        case model, messages, tools, prompt, user, stream
         case promptCacheKey = "prompt_cache_key"
         case streamOptions = "stream_options"
     }
@@ -29,7 +33,8 @@ struct CompletionRequest: Decodable, Sendable {
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         model = try c.decode(String.self, forKey: .model)
-        messages = try c.decodeIfPresent([WireChatMessage].self, forKey: .messages)
+        messages = try c.decodeIfPresent([ChatMessage].self, forKey: .messages)
+        tools = try c.decodeIfPresent([JSONValue].self, forKey: .tools) ?? []
         prompt = try c.decodeIfPresent(WirePrompt.self, forKey: .prompt)
         promptCacheKey = try c.decodeIfPresent(String.self, forKey: .promptCacheKey)
         user = try c.decodeIfPresent(String.self, forKey: .user)

@@ -1,47 +1,7 @@
-// Every call into PrefixRouter's hashing API lives in this file, so that extending the hashing (content-part
-// arrays, null content and tool calls in `ChatMessage`, hashing `tools`) is a change in one place.
+// Every call into PrefixRouter's hashing API lives in this file. Chat requests are hashed with the library's
+// schema: `tools` first, then every message with its role, name, `tool_call_id`, content (string, content parts
+// or null) and tool calls, as `ChatMessage` decodes them.
 import PrefixRouter
-
-/// One chat message as it arrives: `content` may be a string, an array of content parts, or null.
-///
-/// Until the library decodes content parts itself, the gateway flattens them: text parts joined with `"\n"`,
-/// other parts (images, audio) ignored; null content is the empty string. Tool calls are not hashed yet.
-struct WireChatMessage: Decodable, Sendable {
-    var role: String
-    var content: String
-    var name: String?
-
-    enum CodingKeys: String, CodingKey { case role, content, name }
-
-    private struct ContentPart: Decodable {
-        var type: String?
-        var text: String?
-    }
-
-    init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        role = try c.decode(String.self, forKey: .role)
-        name = try c.decodeIfPresent(String.self, forKey: .name)
-        if try !c.contains(.content) || c.decodeNil(forKey: .content) {
-            content = ""
-        } else if let text = try? c.decode(String.self, forKey: .content) {
-            content = text
-        } else if let parts = try? c.decode([ContentPart].self, forKey: .content) {
-            content = parts.compactMap { ($0.type == nil || $0.type == "text") ? $0.text : nil }.joined(separator: "\n")
-        } else {
-            throw DecodingError.typeMismatch(
-                String.self,
-                DecodingError.Context(
-                    codingPath: c.codingPath + [CodingKeys.content],
-                    debugDescription: "expected a string, an array of content parts, or null"
-                )
-            )
-        }
-    }
-
-    /// The library's message.
-    var chatMessage: ChatMessage { ChatMessage(role: role, content: content, name: name) }
-}
 
 /// A text completion's `prompt`: a string, an array of strings, an array of token ids, or an array of
 /// token-id arrays. Routing uses the first prompt of a batch.
@@ -95,7 +55,7 @@ struct RoutingKeyBuilder: Sendable {
     func routingRequest(for request: CompletionRequest, sessionKey: String?) -> RoutingRequest? {
         guard let hasher = hashers[request.model] else { return nil }
         if let messages = request.messages {
-            return hasher.routingRequest(chat: messages.map(\.chatMessage), sessionKey: sessionKey)
+            return hasher.routingRequest(chat: messages, tools: request.tools, sessionKey: sessionKey)
         }
         switch request.prompt {
         case .text(let text):

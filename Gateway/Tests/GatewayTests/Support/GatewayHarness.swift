@@ -110,6 +110,36 @@ func jsonString(_ text: String) -> String {
 
 let testModel = "test-model"
 
+/// The arguments of `withGateway` as a value, so that a call with a `configure` closure can still end with a
+/// single trailing closure: `gatewayFixture(…, configure: {…}).run { harness in … }`.
+struct GatewayFixture {
+    var engines: Int
+    var engine: MockEngineConfiguration
+    var extraReplicas: [ReplicaConfiguration]
+    var configure: (inout GatewayConfiguration) -> Void
+
+    /// Starts the engines and the gateway, runs `body`, then stops everything.
+    func run(_ body: (GatewayHarness) async throws -> Void) async throws {
+        try await withGateway(
+            engines: engines,
+            engine: engine,
+            extraReplicas: extraReplicas,
+            configure: configure,
+            body
+        )
+    }
+}
+
+/// A `GatewayFixture` with `withGateway`'s defaults.
+func gatewayFixture(
+    engines count: Int = 2,
+    engine: MockEngineConfiguration = MockEngineConfiguration(models: [testModel], decodeTokensPerSecond: 2_000),
+    extraReplicas: [ReplicaConfiguration] = [],
+    configure: @escaping (inout GatewayConfiguration) -> Void = { _ in }
+) -> GatewayFixture {
+    GatewayFixture(engines: count, engine: engine, extraReplicas: extraReplicas, configure: configure)
+}
+
 /// Starts `engines` mock engines and a gateway in front of them, runs `body`, then stops everything.
 func withGateway(
     engines count: Int = 2,
