@@ -37,6 +37,12 @@ public enum BenchRunner {
             readOptions: readOptions,
             spanSeconds: (input.arrivals.last ?? 0) - (input.arrivals.first ?? 0)
         )
-        return RunReport(workload: workload, parameters: parameters, oracle: oracle, strategies: results)
+        return RunReport(
+            workload: workload,
+            parameters: parameters,
+            oracle: oracle,
+            references: ReferenceLines(requests: trace.requests, parameters: parameters),
+            strategies: results
+        )
     }
 }
