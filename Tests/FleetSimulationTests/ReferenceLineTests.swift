@@ -91,4 +91,13 @@ import Testing
         #expect(report.references.pooledLRU.capacityBlocks == 32)
         #expect(report.references.pooledLRU == ReferenceLines.pooledLRU(trace.requests, capacityBlocks: 32))
     }
+
+    /// The shared preamble is the prefix common to every request with blocks. Catches: counting requests
+    /// without blocks, or stopping at the first request's length.
+    @Test func sharedLeadingBlocksIsTheTraceWidePrefix() {
+        let requests = [Self.request([1, 2, 3]), Self.request([]), Self.request([1, 2, 7]), Self.request([1, 2])]
+        #expect(SimulationInput.sharedLeadingBlocks(of: requests) == 2)
+        #expect(SimulationInput.sharedLeadingBlocks(of: requests + [Self.request([5])]) == 0)
+        #expect(SimulationInput.sharedLeadingBlocks(of: TestWorkloads.mooncakeLike().requests) == 1)
+    }
 }

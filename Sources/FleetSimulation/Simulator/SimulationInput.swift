@@ -13,6 +13,9 @@ public struct SimulationInput: Sendable {
     public let blockSize: Int
     /// Whether the requests carry prefix hashes.
     public let hasPrefixInfo: Bool
+    /// The number of leading blocks every request with blocks shares (the system/tool preamble common to the
+    /// whole trace: 1 on the Mooncake conversation trace). A workload property an operator knows.
+    public let sharedLeadingBlocks: Int
 
     /// Prepares `trace` for replay at `speedup`.
     ///
@@ -27,5 +30,26 @@ public struct SimulationInput: Sendable {
         self.arrivals = trace.requests.map { $0.arrival / speedup }
         self.blockSize = first.blockSize
         self.hasPrefixInfo = trace.hasPrefixInfo
+        self.sharedLeadingBlocks = SimulationInput.sharedLeadingBlocks(of: trace.requests)
+    }
+
+    /// The longest run of leading blocks common to every request that has blocks (0 without any). O(B).
+    static func sharedLeadingBlocks(of requests: [TraceRequest]) -> Int {
+        var shared: [BlockHash]?
+        for request in requests where !request.blockHashes.isEmpty {
+            guard let common = shared else {
+                shared = request.blockHashes
+                continue
+            }
+            var length = 0
+            while length < common.count, length < request.blockHashes.count,
+                common[length] == request.blockHashes[length]
+            {
+                length += 1
+            }
+            if length < common.count { shared = Array(common.prefix(length)) }
+            if length == 0 { return 0 }
+        }
+        return shared?.count ?? 0
     }
 }

@@ -12,6 +12,9 @@ public enum StrategyCatalog {
         public var cacheBlocksPerReplica: Int
         /// The `--key-depth` of the run (tokens).
         public var keyDepthTokens: Int
+        /// Leading blocks shared by every request of the workload (see
+        /// ``SimulationInput/sharedLeadingBlocks``).
+        public var sharedLeadingBlocks: Int
     }
 
     /// A named strategy that can run itself through the simulator.
@@ -42,7 +45,8 @@ public enum StrategyCatalog {
                         parameters.cacheCapacity(blockSize: input.blockSize),
                         PrefixIndex.maximumCapacityPerReplica
                     ),
-                    keyDepthTokens: parameters.keyDepthTokens
+                    keyDepthTokens: parameters.keyDepthTokens,
+                    sharedLeadingBlocks: input.sharedLeadingBlocks
                 )
                 return try FleetSimulator.run(
                     make(context),
@@ -116,7 +120,13 @@ public enum StrategyCatalog {
         },
         Entry(
             "kubeai-chwbl",
-            "KubeAI CHWBL as shipped: first-block key, 1.25, 256 vnodes",
+            "KubeAI CHWBL (PR #528 rule): key past the shared preamble (first user message), 1.25, 256 vnodes",
+            configuration: { _ in KubeAICHWBL.fleetConfiguration },
+            { try KubeAICHWBL(skippedLeadingBlocks: $0.sharedLeadingBlocks) }
+        ),
+        Entry(
+            "kubeai-first-block",
+            "KubeAI CHWBL (PR #528 rule) keyed on the first block (collapses when every prompt shares it)",
             configuration: { _ in KubeAICHWBL.fleetConfiguration },
             { _ in try KubeAICHWBL() }
         ),
