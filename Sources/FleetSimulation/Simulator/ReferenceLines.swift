@@ -1,5 +1,5 @@
 import Histogram
-@_spi(Internals) public import PrefixRouter
+@_spi(Internals) import PrefixRouter
 
 /// Reference lines computed from the trace alone, without timing: what a router can reach in front of LRU
 /// engines, what clairvoyance would add, and the latency no router can beat.
