@@ -26,11 +26,14 @@ public enum ReportFormatter {
             "fleet: \(p.replicas) replicas, cache \(cache), prefill \(format(p.prefillTokensPerSecond, 0)) tok/s + "
                 + "\(format(p.prefillOverheadSeconds * 1000, 1)) ms, decode step \(format(p.decodeStepSeconds * 1000, 1)) ms + "
                 + "\(format(p.decodeSecondsPerContextToken * 1e9, 0)) ns/context token, max batch \(p.maxRunningRequests), "
-                + "load factor \(format(p.loadFactor, 2)), min capacity \(p.minimumCapacity), key depth \(p.keyDepthTokens) tokens, seed \(p.seed)"
+                + "load factor \(format(p.loadFactor, 2)), min capacity \(p.minimumCapacity), key depth \(p.keyDepthTokens) tokens, seed \(p.seed), "
+                + "\(p.gateways) gateway(s)"
+                + (p.syncDelaySeconds.map { ", decisions shared after \(format($0 * 1000, 0)) ms" } ?? "")
+                + ", engine metrics every \(format(p.metricsIntervalSeconds * 1000, 0)) ms"
         )
         var header = [
             "strategy", "reqs", "hit%", "/oracle", "/pooled", "TTFT p50", "p90", "p99", "E2E p50", "p99", "tok/s",
-            "imbal",
+            "imbal", "w-imbal",
             "peak", "spill%", "fallbk%",
         ]
         let churn = p.churn
@@ -65,12 +68,15 @@ public enum ReportFormatter {
         )
         rows.append(referenceRow("TTFT floor (own prefill, no queue)", hitRate: nil, ttft: report.references.ttftFloor))
         for s in report.strategies {
+            let label =
+                s.gateways > 1 ? "\(s.strategy) [\(s.gateways) gw/\(s.gatewayAssignment?.rawValue ?? "-")]" : s.strategy
             var row = [
-                s.strategy, "\(s.completed)", format(s.hitRate * 100, 1),
+                label, "\(s.completed)", format(s.hitRate * 100, 1),
                 s.hitRateOverOracle.map { format($0, 2) } ?? "-", ratio(s.hitRate, pooled),
                 seconds(s.ttft.p50), seconds(s.ttft.p90), seconds(s.ttft.p99), seconds(s.endToEnd.p50),
                 seconds(s.endToEnd.p99), format(s.throughputTokensPerSecond, 0), format(s.imbalanceTimeAveraged, 2),
-                "\(s.peakOutstanding)", format(s.spillRate * 100, 1), format(s.fallbackRate * 100, 1),
+                format(s.workImbalanceTimeAveraged, 2), "\(s.peakOutstanding)", format(s.spillRate * 100, 1),
+                format(s.fallbackRate * 100, 1),
             ]
             if churn { row.append(s.keysMovedShare.map { format($0 * 100, 1) } ?? "-") }
             if p.measureRoutingCost { row.append(s.routingNanosecondsPerCall.map { format($0, 0) } ?? "-") }
@@ -88,6 +94,7 @@ public enum ReportFormatter {
         }
         lines.append(
             "TTFT/E2E in seconds; hit% token-weighted; /pooled = hit ÷ the pooled-LRU line; imbal = time-averaged max/mean outstanding per replica; "
+                + "w-imbal = the same for pending prefill tokens; "
                 + "peak = most outstanding on one replica"
         )
         return lines.joined(separator: "\n") + "\n"
@@ -100,7 +107,9 @@ public enum ReportFormatter {
         let header = [
             "strategy", "arrived", "completed", "unrouted", "prompt_tokens", "hit_tokens", "in_prefill_tokens",
             "output_tokens", "hit_rate", "hit_rate_over_oracle", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "e2e_p50_s",
-            "e2e_p90_s", "e2e_p99_s", "throughput_tokens_per_s", "imbalance_time_averaged", "peak_outstanding",
+            "e2e_p90_s", "e2e_p99_s", "throughput_tokens_per_s", "imbalance_time_averaged",
+            "work_imbalance_time_averaged", "gateways", "gateway_assignment",
+            "sync_delay_s", "peak_outstanding",
             "spill_rate", "fallback_rate", "keys_moved_share", "routing_ns_per_call", "oracle_hit_rate",
             "pooled_lru_hit_rate", "belady_hit_rate",
             "hit_rate_over_pooled", "ttft_floor_p50_s", "ttft_floor_p90_s", "ttft_floor_p99_s", "source",
@@ -116,7 +125,9 @@ public enum ReportFormatter {
                 "\(s.inPrefillTokens)", "\(s.outputTokens)", "\(s.hitRate)", s.hitRateOverOracle.map { "\($0)" } ?? "",
                 "\(s.ttft.p50)", "\(s.ttft.p90)", "\(s.ttft.p99)", "\(s.endToEnd.p50)", "\(s.endToEnd.p90)",
                 "\(s.endToEnd.p99)", "\(s.throughputTokensPerSecond)", "\(s.imbalanceTimeAveraged)",
-                "\(s.peakOutstanding)", "\(s.spillRate)", "\(s.fallbackRate)", s.keysMovedShare.map { "\($0)" } ?? "",
+                "\(s.workImbalanceTimeAveraged)", "\(s.gateways)", s.gatewayAssignment?.rawValue ?? "",
+                p.syncDelaySeconds.map { "\($0)" } ?? "", "\(s.peakOutstanding)", "\(s.spillRate)", "\(s.fallbackRate)",
+                s.keysMovedShare.map { "\($0)" } ?? "",
                 s.routingNanosecondsPerCall.map { "\($0)" } ?? "", "\(report.oracle.hitRate)",
                 "\(report.references.pooledLRU.hitRate)", "\(report.references.belady.hitRate)",
                 report.references.pooledLRU.hitRate > 0 ? "\(s.hitRate / report.references.pooledLRU.hitRate)" : "",

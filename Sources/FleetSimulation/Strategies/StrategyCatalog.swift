@@ -48,8 +48,14 @@ public enum StrategyCatalog {
                     keyDepthTokens: parameters.keyDepthTokens,
                     sharedLeadingBlocks: input.sharedLeadingBlocks
                 )
+                // One strategy per gateway; gateway g's seed is the run's plus g (gateway 0 is the one-gateway run).
+                let strategies = try (0..<max(1, parameters.gateways)).map { gateway in
+                    var own = context
+                    own.seed = context.seed &+ UInt64(gateway)
+                    return try make(own)
+                }
                 return try FleetSimulator.run(
-                    make(context),
+                    gateways: strategies,
                     name: name,
                     input: input,
                     parameters: parameters,
