@@ -121,8 +121,18 @@ public enum StrategyCatalog {
         Entry("sglang-cache-aware", "SGLang/SMG cache_aware: thresholds 0.3, 64, 1.5; tree cap 2^26 chars") { _ in
             try SGLangCacheAware()
         },
-        Entry("llm-d", "llm-d scorer: prefix x3 + queue x2, per-pod LRU sized to the pod cache") {
+        Entry(
+            "llm-d",
+            "llm-d default profile: prefix x3 + waiting queue x2 + (1 - KV usage) x2 from engine metrics; "
+                + "per-pod LRU sized to the pod cache, blocks in prompt order"
+        ) {
             try LLMDScorer(capacityPerPod: $0.cacheBlocksPerReplica, seed: $0.seed)
+        },
+        Entry(
+            "llm-d-router-counts",
+            "the older llm-d stand-in: prefix x3 + router in-flight counts x2 (no engine metrics)"
+        ) {
+            try LLMDScorer(capacityPerPod: $0.cacheBlocksPerReplica, signals: .routerCounts, seed: $0.seed)
         },
         Entry(
             "kubeai-chwbl",
