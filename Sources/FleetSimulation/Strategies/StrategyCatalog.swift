@@ -96,7 +96,22 @@ public enum StrategyCatalog {
         },
         Entry(
             "recommended",
-            "prefix-affinity with a capacity floor of 8 requests per replica (many gateways)",
+            "one gateway: EstimatedTTFT, least backlog + (1 + 8) x uncached / rate over every replica; index = cache"
+        ) { try recommended($0, candidates: .all) },
+        Entry(
+            "recommended-multi",
+            "several gateways: EstimatedTTFT between the two hash-chosen replicas of the prefix key (--key-depth)"
+        ) { try recommended($0, candidates: .twoOnRing(keyDepthTokens: $0.keyDepthTokens)) },
+        Entry(
+            "ring-preferred",
+            "EstimatedTTFT over every replica, the key's two ring replicas credited with the key (spill in work)"
+        ) { try recommended($0, candidates: .ringPreferred(keyDepthTokens: $0.keyDepthTokens)) },
+        Entry("estimated-ttft-l0", "as recommended with no scatter charge (lambda = 0): Conductor's rule") {
+            try recommended($0, candidates: .all, scatterCharge: 0)
+        },
+        Entry(
+            "prefix-affinity-floor-8",
+            "prefix-affinity with a capacity floor of 8 requests per replica (the former multi-gateway default)",
             configuration: { configuration in
                 var configuration = configuration
                 configuration.minimumCapacity = max(configuration.minimumCapacity, 8)
@@ -147,6 +162,23 @@ public enum StrategyCatalog {
             { _ in try KubeAICHWBL() }
         ),
     ]
+
+    /// The recommended configurations: ``PrefixRouter/EstimatedTTFT`` with λ = 8, the index sized like the
+    /// engines' caches, the safety net at c = 4, engine metrics on.
+    static func recommended(
+        _ context: Context,
+        candidates: EstimatedTTFT<LeastOutstanding>.Candidates,
+        scatterCharge: Double = 8
+    ) throws -> EstimatedTTFT<LeastOutstanding> {
+        try EstimatedTTFT(
+            capacityPerReplica: context.cacheBlocksPerReplica,
+            scatterCharge: scatterCharge,
+            candidates: candidates,
+            loadFactor: 4,
+            fallback: LeastOutstanding(seed: context.seed),
+            seed: context.seed
+        )
+    }
 
     /// The entry named `name`, or nil.
     public static func entry(named name: String) -> Entry? { all.first { $0.name == name } }
