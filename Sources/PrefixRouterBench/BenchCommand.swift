@@ -68,6 +68,18 @@ struct BenchCommand: ParsableCommand {
     var churn = false
     @Flag(name: .long, help: "Do not measure ns per route call (makes --json byte-identical across runs).")
     var noTiming = false
+    @Option(name: .long, help: "Independent routers (gateways), each knowing only its own decisions (1...64).")
+    var gateways = 1
+    @Option(
+        name: .long,
+        help:
+            "With --gateways > 1: request (seeded random), session (keep-alive: a session's requests to one gateway), or both."
+    )
+    var gatewayAssignment = "both"
+    @Option(name: .long, help: "Share each decision with the other gateways after this many ms (default: no sharing).")
+    var syncDelayMs: Double?
+    @Option(name: .long, help: "Scrape every engine's metrics (waiting, running, KV usage) every this many ms.")
+    var metricsIntervalMs = 50.0
 
     // Synthetic workload.
     @Option(name: .long, help: "Synthetic: requests.") var requests = 4_000
@@ -108,6 +120,22 @@ struct BenchCommand: ParsableCommand {
         parameters.seed = seed
         parameters.churn = churn
         parameters.measureRoutingCost = !noTiming
+        parameters.gateways = gateways
+        parameters.syncDelaySeconds = syncDelayMs.map { $0 / 1000 }
+        parameters.metricsIntervalSeconds = metricsIntervalMs / 1000
+        let assignments: [SimulationParameters.GatewayAssignment]
+        switch gatewayAssignment {
+        case "both": assignments = [.perRequest, .perSession]
+        case let name:
+            guard let parsed = SimulationParameters.GatewayAssignment(rawValue: name) else {
+                throw ValidationError("--gateway-assignment: expected request, session or both, found \(name)")
+            }
+            assignments = [parsed]
+        }
+        parameters.gatewayAssignment = assignments[0]
+        if syncDelayMs != nil, gateways < 2 {
+            throw ValidationError("--sync-delay-ms: needs --gateways 2 or more (one gateway has nobody to share with)")
+        }
         do {
             try parameters.validate()
         } catch {
@@ -163,6 +191,7 @@ struct BenchCommand: ParsableCommand {
             strategies: selected,
             synthetic: synthetic,
             readOptions: readOptions,
+            gatewayAssignments: assignments,
             progress: progress.map { reporter in { reporter.report($0, $1) } }
         )
         progress?.finish()

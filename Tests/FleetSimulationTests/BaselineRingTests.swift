@@ -5,48 +5,98 @@ import _FleetSimulation
 private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod-\($0)") } }
 
 @Suite struct BaselineKubeAITests {
-    @Test func acceptanceCountsThePlacedRequestWithLessOrEqualAndNoCeiling() throws {
-        let kubeai = try KubeAICHWBL()
+    /// kubeai PR #528's rule, `in_flight ≤ (total + 1) ÷ N × 1.25`, and the rule before it (`in_flight + 1 ≤ …`).
+    /// Catches: `<` for `≤`, a ceiling on the threshold, a `+ 1` on the left in the current rule, a missing
+    /// `total == 0` acceptance.
+    @Test func acceptanceRulesBeforeAndAfterPR528() throws {
+        let current = try KubeAICHWBL()
+        #expect(current.rule == .current)
         // total 7 over 5 endpoints: threshold (7 + 1) / 5 × 1.25 = 2.0 exactly.
-        #expect(kubeai.accepts(inFlight: 1, total: 7, endpoints: 5))  // 1 + 1 ≤ 2.0: equality accepts
-        #expect(!kubeai.accepts(inFlight: 2, total: 7, endpoints: 5))
-        // total 6: threshold 1.75, not rounded up: an endpoint with 1 in flight is refused.
-        #expect(!kubeai.accepts(inFlight: 1, total: 6, endpoints: 5))
-        #expect(kubeai.accepts(inFlight: 0, total: 6, endpoints: 5))
-        // Nothing in flight anywhere: everyone accepts.
-        #expect(kubeai.accepts(inFlight: 0, total: 0, endpoints: 1_000))
-        // Many endpoints, low load: the threshold (1 + 1) / 100 × 1.25 = 0.025 refuses even an idle endpoint.
-        #expect(!kubeai.accepts(inFlight: 0, total: 1, endpoints: 100))
-        // The documented reading (no "+ 1" on the left) accepts an idle endpoint there.
-        let described = try KubeAICHWBL(rule: .withoutPlacedRequest)
-        #expect(described.accepts(inFlight: 0, total: 1, endpoints: 100))
-        #expect(described.accepts(inFlight: 1, total: 6, endpoints: 5))  // 1 ≤ 1.75
+        #expect(current.accepts(inFlight: 2, total: 7, endpoints: 5))  // 2 ≤ 2.0: equality accepts
+        #expect(!current.accepts(inFlight: 3, total: 7, endpoints: 5))
+        // total 6: threshold 1.75, not rounded up.
+        #expect(current.accepts(inFlight: 1, total: 6, endpoints: 5))
+        #expect(!current.accepts(inFlight: 2, total: 6, endpoints: 5))
+        // Many endpoints, low load: an idle endpoint accepts (0 ≤ 0.025), a busy one does not.
+        #expect(current.accepts(inFlight: 0, total: 1, endpoints: 100))
+        #expect(!current.accepts(inFlight: 1, total: 1, endpoints: 100))
+        #expect(current.accepts(inFlight: 5, total: 0, endpoints: 100))  // total 0: everyone
+
+        let before = try KubeAICHWBL(rule: .beforePR528)
+        #expect(before.accepts(inFlight: 1, total: 7, endpoints: 5))  // 1 + 1 ≤ 2.0
+        #expect(!before.accepts(inFlight: 2, total: 7, endpoints: 5))
+        #expect(!before.accepts(inFlight: 1, total: 6, endpoints: 5))  // 2 > 1.75
+        // The threshold (1 + 1) / 100 × 1.25 = 0.025 refuses even an idle endpoint.
+        #expect(!before.accepts(inFlight: 0, total: 1, endpoints: 100))
+        #expect(before.accepts(inFlight: 0, total: 0, endpoints: 1_000))
     }
 
-    /// With 6 in flight over 5 endpoints the threshold is 1.75: KubeAI moves a key off an owner holding 1,
-    /// while our bounded-load owner (capacity ceil(1.25 · 7 / 5) = 2) keeps it.
-    @Test func withoutCeilingKubeAISpillsWhereOurBoundKeepsTheOwner() throws {
+    /// The key skips the shared leading blocks (KubeAI keys on the first user message, not the system prompt).
+    /// Catches: keying on block 0 when told to skip, or trapping on a request no longer than the skipped part.
+    @Test func keySkipsTheSharedPreamble() throws {
+        let p = prompt(40, blocks: 5)
+        let firstUser = try KubeAICHWBL(skippedLeadingBlocks: 1)
+        #expect(firstUser.ringKey(of: RoutingRequest(blockHashes: p, blockSize: 16)) == p[1].rawValue)
+        #expect(firstUser.ringKey(of: RoutingRequest(blockHashes: [p[0]], blockSize: 16)) == p[0].rawValue)
+        #expect(firstUser.ringKey(of: RoutingRequest()) == KubeAICHWBL.emptyPromptKey)
+        #expect(try KubeAICHWBL().ringKey(of: RoutingRequest(blockHashes: p, blockSize: 16)) == p[0].rawValue)
+        #expect(throws: PrefixRouterError.self) { try KubeAICHWBL(skippedLeadingBlocks: -1) }
+        // Conversations sharing only block 0 spread over the ring with the skip.
+        let router = try FleetRouter(
+            replicaIDs: ids(8),
+            strategy: firstUser,
+            configuration: KubeAICHWBL.fleetConfiguration
+        )
+        var owners: Set<ReplicaID> = []
+        for seed in UInt64(0)..<40 {
+            // Uniform 64-bit hashes, as KubeAI's XXH64 of the text (and the trace readers' hashes) are.
+            let blocks = prompt(3_000 + seed, blocks: 4, sharing: [p[0]]).map {
+                BlockHash(rawValue: HashSchema.ringPosition(forKey: $0.rawValue))
+            }
+            let request = RoutingRequest(blockHashes: blocks, blockSize: 16)
+            let decision = try #require(router.route(request))
+            owners.insert(decision.replica)
+            decision.lease.release()
+        }
+        #expect(owners.count >= 6)
+    }
+
+    /// With 6 in flight over 5 endpoints the threshold is 1.75: KubeAI moves a key off an owner holding 2,
+    /// while our bounded-load owner (capacity ceil(1.25 · 7 / 5) = 2) would too; with 7 in flight (threshold 2.0,
+    /// our capacity ceil(1.25 · 8 / 5) = 2) KubeAI keeps an owner holding 2 and we do not.
+    @Test func kubeAIThresholdHasNoCeiling() throws {
         let replicas = ids(5)
         let rig = try LoadRig(replicas, KubeAICHWBL(), configuration: KubeAICHWBL.fleetConfiguration)
         let p = prompt(21, blocks: 3)
         let key = p[0].rawValue
         let owner = try #require(rig.withStrategy { fleet, _ in fleet.ringOwner(of: key).map { fleet.id(of: $0) } })
-        // The owner holds 1, one other endpoint 5, the remaining three none: 6 in flight.
-        rig.hold(1, on: owner)
+        // The owner holds 2, one other endpoint 5, the remaining three none: 7 in flight.
+        rig.hold(2, on: owner)
         rig.hold(5, on: try #require(replicas.first { $0 != owner }))
+        #expect(rig.withStrategy { fleet, _ in fleet.inFlight } == 7)
+        let oursAt7 = rig.withStrategy { fleet, _ in fleet.boundedLoadOwner(of: key).map { fleet.id(of: $0.replica) } }
+        #expect(oursAt7 != owner)
+        #expect(rig.route(RoutingRequest(blockHashes: p, blockSize: 16))?.replica == owner)
+        rig.releaseAll()
+        // The owner holds 2, one other endpoint 4: 6 in flight; threshold 1.75 < 2, so KubeAI moves the key.
+        rig.hold(2, on: owner)
+        rig.hold(4, on: try #require(replicas.first { $0 != owner }))
         #expect(rig.withStrategy { fleet, _ in fleet.inFlight } == 6)
-        let ours = rig.withStrategy { fleet, _ in fleet.boundedLoadOwner(of: key).map { fleet.id(of: $0.replica) } }
-        #expect(ours == owner)
         let decision = try #require(rig.route(RoutingRequest(blockHashes: p, blockSize: 16)))
         #expect(decision.replica != owner)
         #expect(decision.reason == KubeAICHWBL.spillReason)
     }
 
-    /// kubeai PR #519/#528: with many endpoints and low load the threshold drops below 1, no endpoint
-    /// accepts, and every request lands on its ring owner, however loaded. Our bounded-load owner spreads them.
-    @Test func manyEndpointsAndLowLoadPileOntoTheRingOwner() throws {
+    /// kubeai PR #519/#528: before #528, with many endpoints and low load the threshold drops below 1, no
+    /// endpoint accepts, and every request lands on its ring owner, however loaded. Our bounded-load owner
+    /// spreads them.
+    @Test func beforePR528ManyEndpointsAndLowLoadPileOntoTheRingOwner() throws {
         let replicas = ids(100)
-        let rig = try LoadRig(replicas, KubeAICHWBL(), configuration: KubeAICHWBL.fleetConfiguration)
+        let rig = try LoadRig(
+            replicas,
+            KubeAICHWBL(rule: .beforePR528),
+            configuration: KubeAICHWBL.fleetConfiguration
+        )
         let hot = prompt(22, blocks: 3)
         let owner = try #require(
             rig.withStrategy { fleet, _ in fleet.ringOwner(of: hot[0].rawValue).map { fleet.id(of: $0) } }
@@ -101,14 +151,10 @@ private func ids(_ count: Int) -> [ReplicaID] { (0..<count).map { ReplicaID("pod
         #expect(oursRig.load(of: oursOwner) == 1)
     }
 
-    /// The documented literal reading (`in_flight ≤ …`) does not reproduce the failure: an idle endpoint always
-    /// accepts, so the hot key walks to the next idle endpoint. Kept to document why `.shipped` is the default.
-    @Test func theLiteralReadingDoesNotPileUp() throws {
-        let rig = try LoadRig(
-            ids(100),
-            KubeAICHWBL(rule: .withoutPlacedRequest),
-            configuration: KubeAICHWBL.fleetConfiguration
-        )
+    /// The current rule (PR #528) fixes the pile-up: an idle endpoint always accepts, so the hot key walks to
+    /// the next idle endpoint. Catches: the pre-#528 `+ 1` in the default rule.
+    @Test func theCurrentRuleDoesNotPileUp() throws {
+        let rig = try LoadRig(ids(100), KubeAICHWBL(), configuration: KubeAICHWBL.fleetConfiguration)
         let hot = prompt(23, blocks: 1)
         var placed: Set<ReplicaID> = []
         for _ in 0..<30 {

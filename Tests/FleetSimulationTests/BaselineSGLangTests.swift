@@ -91,8 +91,9 @@ import _FleetSimulation
         #expect(processed == ["a": 4, "b": 1, "c": 1])
     }
 
-    /// Equal longest matches are broken by load.
-    @Test func longestMatchTiesGoToTheLessLoaded() throws {
+    /// Equal longest matches go to the matched node's last tenant, whatever the load, and stay there (sticky).
+    /// Catches: breaking the tie by load (the old stand-in), or by the first holder in eligible order.
+    @Test func longestMatchTiesGoToTheLastTenantNotTheLeastLoaded() throws {
         let rig = try LoadRig(["a", "b"], SGLangCacheAware())
         let p = prompt(3, blocks: 4)
         #expect(rig.route(RoutingRequest(blockHashes: p, blockSize: 16))?.replica == "a")
@@ -101,12 +102,23 @@ import _FleetSimulation
         rig.hold(66, on: "a")
         #expect(rig.route(RoutingRequest(blockHashes: p, blockSize: 16))?.replica == "b")  // override, inserted on b
         rig.releaseAll()
-        rig.hold(2, on: "a")
-        rig.hold(1, on: "b")
-        // Both hold P fully; "b" is less loaded.
-        let decision = rig.route(RoutingRequest(blockHashes: p, blockSize: 16))
-        #expect(decision?.replica == "b")
-        #expect(decision?.reason == SGLangCacheAware.cacheMatchReason)
+        // Both hold P fully; "b" inserted it last. "b" is the busier one (3 against 1): still "b", every time.
+        rig.hold(1, on: "a")
+        rig.hold(3, on: "b")
+        for _ in 0..<3 {
+            let decision = rig.route(RoutingRequest(blockHashes: p, blockSize: 16), keep: true)
+            #expect(decision?.replica == "b")
+            #expect(decision?.reason == SGLangCacheAware.cacheMatchReason)
+        }
+        #expect(rig.withStrategy { _, s in s.lastTenant[p[3]] } == "b")
+        // A longer prompt through P's node, routed to "a" by the override, makes "a" P's last tenant.
+        rig.releaseAll()
+        rig.hold(70, on: "b")
+        let longer = prompt(4, blocks: 6, sharing: p)
+        #expect(rig.route(RoutingRequest(blockHashes: longer, blockSize: 16))?.replica == "a")
+        rig.releaseAll()
+        rig.hold(5, on: "a")
+        #expect(rig.route(RoutingRequest(blockHashes: p, blockSize: 16))?.replica == "a")
     }
 
     @Test func perWorkerIndexIsCapped() throws {

@@ -13,6 +13,8 @@ struct Scripted<Inner: RoutingStrategy>: RoutingStrategy {
     }
 
     mutating func fleetDidChange(_ fleet: Fleet) { inner.fleetDidChange(fleet) }
+
+    mutating func observe(_ feedback: RoutingFeedback, in fleet: Fleet) { inner.observe(feedback, in: fleet) }
 }
 
 /// A fleet of replicas driven by a strategy, with helpers to hold loads by leases.

@@ -25,6 +25,29 @@ import Testing
         #expect(!first.contains("routingNanosecondsPerCall"), "wall-clock figures must stay out when timing is off")
     }
 
+    /// Several gateways with decision sharing stay deterministic too (gateway draws are seeded, placements are
+    /// delivered in time order). Catches: an unseeded gateway assignment or a delivery order that depends on
+    /// hashing.
+    @Test func multiGatewayRunsAreByteIdentical() throws {
+        func run() throws -> String {
+            let trace = TestWorkloads.mooncakeLike(requests: 150)
+            var parameters = TestWorkloads.parameters()
+            parameters.gateways = 3
+            parameters.syncDelaySeconds = 0.5
+            return try BenchRunner.run(
+                trace: trace,
+                parameters: parameters,
+                strategies: ["recommended", "recommended-multi", "sglang-cache-aware", "llm-d"].compactMap {
+                    StrategyCatalog.entry(named: $0)
+                },
+                gatewayAssignments: [.perRequest, .perSession]
+            ).json()
+        }
+        let first = try run()
+        #expect(first == (try run()))
+        #expect(first.contains("\"gateways\" : 3"))
+    }
+
     @Test func differentSeedsGiveDifferentWorkloads() throws {
         #expect(try report(seed: 1, churn: false) != report(seed: 2, churn: false))
     }

@@ -11,8 +11,13 @@ public import PrefixRouter
 /// 2. The fleet is *imbalanced* iff `max − min > balance_abs_threshold` **and**
 ///    `max > min × balance_rel_threshold`. Then route to `min_load_idx` (and still insert the request).
 /// 3. Otherwise `match_rate = matched tokens ÷ input tokens` against each worker's approximate index; if
-///    `match_rate > cache_threshold` route to the worker with the longest match (ties: least loaded, then the
-///    `min_load_idx` order), else to `min_load_idx`.
+///    `match_rate > cache_threshold` route to the worker with the longest match, else to `min_load_idx`. When
+///    several workers hold the same longest match, SGLang's tree returns one tenant of the matched node, its
+///    cached last tenant (the worker that last inserted a prompt through that node), else the first in map
+///    order (`lightseekorg/smg`, `crates/kv_index/src/string_tree.rs`): load is not consulted among holders,
+///    and the pick is sticky (the request is inserted under it, so it stays the last tenant). Here the matched
+///    node is the last matched block, whose last inserter is kept in ``lastTenant``; "map order" is the
+///    eligible order.
 /// 4. Insert the request under the chosen worker; each worker's index is capped (LRU).
 ///
 /// Defaults (SGLang's): `cache_threshold` 0.3, `balance_abs_threshold` 64, `balance_rel_threshold` 1.5,
@@ -28,7 +33,7 @@ public import PrefixRouter
 /// - SGLang evicts in a background pass every 120 s (`eviction_interval`), so its tree may briefly exceed
 ///   the cap; here eviction happens at insertion, so the cap always holds.
 ///
-/// - Complexity: O(n + Σ matched blocks) per route for n eligible replicas.
+/// - Complexity: O(n + Σ matched blocks) per route for n eligible replicas, plus O(k) to record k blocks.
 public struct SGLangCacheAware: RoutingStrategy {
     /// SGLang's tunables, with its defaults.
     public struct Configuration: Hashable, Sendable {
@@ -81,6 +86,9 @@ public struct SGLangCacheAware: RoutingStrategy {
     public private(set) var index: PrefixIndex?
     /// Requests routed to each worker (`processed_count`), for the `min_load_idx` tie-break.
     public private(set) var processedCount: [ReplicaID: Int] = [:]
+    /// The last worker that inserted a prompt through each block (the tree node's cached last tenant).
+    /// Grows with the distinct blocks seen (a simulation baseline, not bounded like SGLang's tree).
+    public private(set) var lastTenant: [BlockHash: ReplicaID] = [:]
 
     /// Creates the strategy.
     ///
@@ -135,6 +143,7 @@ public struct SGLangCacheAware: RoutingStrategy {
         )
     }
 
+    /// Chooses a replica for `request` as described in the type's documentation.
     public mutating func choose(for request: RoutingRequest, in fleet: Fleet) -> RoutingChoice? {
         let count = fleet.eligibleCount
         guard count > 0 else { return nil }
@@ -155,24 +164,30 @@ public struct SGLangCacheAware: RoutingStrategy {
         if imbalanced {
             reason = SGLangCacheAware.imbalanceReason
         } else if let index, !request.blockHashes.isEmpty, request.tokenCount > 0 {
-            // Step 3: the longest match (ties: the min_load_idx order), taken only above the cache threshold.
+            // Step 3: the longest match; among equal holders, the node's last tenant, else the first holder.
             var bestMatched = 0
-            var best = Rank.worst
+            var firstHolder = -1
+            var lastTenantPosition = -1
             request.blockHashes.withUnsafeBufferPointer { hashes in
                 for position in 0..<count {
-                    let replica = fleet.eligible(at: position)
-                    let matched = index.longestMatch(of: hashes, for: fleet.id(of: replica))
+                    let matched = index.longestMatch(of: hashes, for: fleet.id(of: fleet.eligible(at: position)))
                     guard matched > 0, matched >= bestMatched else { continue }
-                    let candidate = rank(of: replica, at: position, in: fleet)
-                    if matched > bestMatched || candidate < best {
-                        bestMatched = matched
-                        best = candidate
+                    if matched > bestMatched {
+                        (bestMatched, firstHolder, lastTenantPosition) = (matched, position, -1)
                     }
                 }
+                guard bestMatched > 0, let tenant = lastTenant[hashes[bestMatched - 1]],
+                    let replica = fleet.index(of: tenant), fleet.isEligible(replica),
+                    index.longestMatch(of: hashes, for: tenant) == bestMatched
+                else { return }
+                for position in 0..<count where fleet.eligible(at: position) == replica {
+                    lastTenantPosition = position
+                }
             }
+            let best = lastTenantPosition >= 0 ? lastTenantPosition : firstHolder
             let matchedTokens = Swift.min(bestMatched * request.blockSize, request.tokenCount)
             if bestMatched > 0, Double(matchedTokens) / Double(request.tokenCount) > configuration.cacheThreshold {
-                chosen = best.position
+                chosen = best
                 reason = SGLangCacheAware.cacheMatchReason
             }
         }
@@ -186,6 +201,7 @@ public struct SGLangCacheAware: RoutingStrategy {
                 index = try? PrefixIndex(capacityPerReplica: capacity)
             }
             index?.insert(request.blockHashes, for: id)
+            for block in request.blockHashes { lastTenant[block] = id }
         }
         processedCount[id, default: 0] += 1
         return RoutingChoice(replica, reason: reason)
@@ -195,5 +211,6 @@ public struct SGLangCacheAware: RoutingStrategy {
     public mutating func fleetDidChange(_ fleet: Fleet) {
         index?.removeReplicas { fleet.index(of: $0) == nil }
         processedCount = processedCount.filter { fleet.index(of: $0.key) != nil }
+        lastTenant = lastTenant.filter { fleet.index(of: $0.value) != nil }
     }
 }

@@ -5,6 +5,8 @@ public enum BenchRunner {
     /// - Parameters:
     ///   - synthetic: the generator's parameters when `trace` is the built-in workload (recorded in the report).
     ///   - readOptions: how the trace file was read (recorded in the report).
+    ///   - gatewayAssignments: with more than one gateway, each strategy runs once per assignment listed (default:
+    ///   the parameters' own).
     ///   - progress: called with (strategy name, share done) now and then.
     /// - Throws: ``SimulationError`` for invalid parameters or a trace that cannot be simulated.
     public static func run(
@@ -13,15 +15,22 @@ public enum BenchRunner {
         strategies: [StrategyCatalog.Entry],
         synthetic: SyntheticWorkload? = nil,
         readOptions: TraceReadOptions? = nil,
+        gatewayAssignments: [SimulationParameters.GatewayAssignment]? = nil,
         progress: ((String, Double) -> Void)? = nil
     ) throws -> RunReport {
         try parameters.validate()
         let input = try SimulationInput(trace: trace, speedup: parameters.speedup)
         let oracle = Oracle(requests: trace.requests)
         var results: [StrategyResult] = []
+        let assignments: [SimulationParameters.GatewayAssignment?] =
+            parameters.gateways > 1 ? (gatewayAssignments ?? [parameters.gatewayAssignment]).map { $0 } : [nil]
         for entry in strategies {
-            let report: ((Double) -> Void)? = progress.map { callback in { callback(entry.name, $0) } }
-            results.append(try entry.run(input: input, parameters: parameters, oracle: oracle, progress: report))
+            for assignment in assignments {
+                var own = parameters
+                if let assignment { own.gatewayAssignment = assignment }
+                let report: ((Double) -> Void)? = progress.map { callback in { callback(entry.name, $0) } }
+                results.append(try entry.run(input: input, parameters: own, oracle: oracle, progress: report))
+            }
         }
         let capacity = parameters.cacheCapacity(blockSize: input.blockSize)
         let workload = RunReport.Workload(
@@ -37,6 +46,12 @@ public enum BenchRunner {
             readOptions: readOptions,
             spanSeconds: (input.arrivals.last ?? 0) - (input.arrivals.first ?? 0)
         )
-        return RunReport(workload: workload, parameters: parameters, oracle: oracle, strategies: results)
+        return RunReport(
+            workload: workload,
+            parameters: parameters,
+            oracle: oracle,
+            references: ReferenceLines(requests: trace.requests, parameters: parameters),
+            strategies: results
+        )
     }
 }

@@ -26,29 +26,57 @@ public enum ReportFormatter {
             "fleet: \(p.replicas) replicas, cache \(cache), prefill \(format(p.prefillTokensPerSecond, 0)) tok/s + "
                 + "\(format(p.prefillOverheadSeconds * 1000, 1)) ms, decode step \(format(p.decodeStepSeconds * 1000, 1)) ms + "
                 + "\(format(p.decodeSecondsPerContextToken * 1e9, 0)) ns/context token, max batch \(p.maxRunningRequests), "
-                + "load factor \(format(p.loadFactor, 2)), min capacity \(p.minimumCapacity), key depth \(p.keyDepthTokens) tokens, seed \(p.seed)"
+                + "load factor \(format(p.loadFactor, 2)), min capacity \(p.minimumCapacity), key depth \(p.keyDepthTokens) tokens, seed \(p.seed), "
+                + "\(p.gateways) gateway(s)"
+                + (p.syncDelaySeconds.map { ", decisions shared after \(format($0 * 1000, 0)) ms" } ?? "")
+                + ", engine metrics every \(format(p.metricsIntervalSeconds * 1000, 0)) ms"
         )
         var header = [
-            "strategy", "reqs", "hit%", "/oracle", "TTFT p50", "p90", "p99", "E2E p50", "p99", "tok/s", "imbal",
+            "strategy", "reqs", "hit%", "/oracle", "/pooled", "TTFT p50", "p90", "p99", "E2E p50", "p99", "tok/s",
+            "imbal", "w-imbal",
             "peak", "spill%", "fallbk%",
         ]
         let churn = p.churn
         if churn { header.append("moved%") }
         if p.measureRoutingCost { header.append("ns/route") }
         var rows: [[String]] = [header]
-        var oracleRow = [
-            "oracle (one infinite cache)", "\(w.requests)", format(report.oracle.hitRate * 100, 1),
-            report.oracle.hitRate > 0 ? "1.00" : "-",
-        ]
-        oracleRow += Array(repeating: "-", count: header.count - oracleRow.count)
-        rows.append(oracleRow)
-        for s in report.strategies {
+        let pooled = report.references.pooledLRU.hitRate
+        func ratio(_ value: Double, _ reference: Double) -> String {
+            reference > 0 ? format(value / reference, 2) : "-"
+        }
+        func referenceRow(_ name: String, hitRate: Double?, ttft: StrategyResult.Percentiles? = nil) -> [String] {
             var row = [
-                s.strategy, "\(s.completed)", format(s.hitRate * 100, 1),
-                s.hitRateOverOracle.map { format($0, 2) } ?? "-",
+                name, "\(w.requests)", hitRate.map { format($0 * 100, 1) } ?? "-",
+                hitRate.map { ratio($0, report.oracle.hitRate) } ?? "-", hitRate.map { ratio($0, pooled) } ?? "-",
+            ]
+            if let ttft { row += [seconds(ttft.p50), seconds(ttft.p90), seconds(ttft.p99)] }
+            return row + Array(repeating: "-", count: header.count - row.count)
+        }
+        let blocks = report.references.pooledLRU.capacityBlocks
+        rows.append(referenceRow("oracle (one infinite cache)", hitRate: report.oracle.hitRate))
+        rows.append(
+            referenceRow(
+                "pooled LRU (\(p.replicas) × \(w.cacheBlocks.map(String.init) ?? "∞") blocks)",
+                hitRate: pooled
+            )
+        )
+        rows.append(
+            referenceRow(
+                "clairvoyant, \(blocks.map(String.init) ?? "∞") blocks (unreachable)",
+                hitRate: report.references.belady.hitRate
+            )
+        )
+        rows.append(referenceRow("TTFT floor (own prefill, no queue)", hitRate: nil, ttft: report.references.ttftFloor))
+        for s in report.strategies {
+            let label =
+                s.gateways > 1 ? "\(s.strategy) [\(s.gateways) gw/\(s.gatewayAssignment?.rawValue ?? "-")]" : s.strategy
+            var row = [
+                label, "\(s.completed)", format(s.hitRate * 100, 1),
+                s.hitRateOverOracle.map { format($0, 2) } ?? "-", ratio(s.hitRate, pooled),
                 seconds(s.ttft.p50), seconds(s.ttft.p90), seconds(s.ttft.p99), seconds(s.endToEnd.p50),
                 seconds(s.endToEnd.p99), format(s.throughputTokensPerSecond, 0), format(s.imbalanceTimeAveraged, 2),
-                "\(s.peakOutstanding)", format(s.spillRate * 100, 1), format(s.fallbackRate * 100, 1),
+                format(s.workImbalanceTimeAveraged, 2), "\(s.peakOutstanding)", format(s.spillRate * 100, 1),
+                format(s.fallbackRate * 100, 1),
             ]
             if churn { row.append(s.keysMovedShare.map { format($0 * 100, 1) } ?? "-") }
             if p.measureRoutingCost { row.append(s.routingNanosecondsPerCall.map { format($0, 0) } ?? "-") }
@@ -65,7 +93,8 @@ public enum ReportFormatter {
             if index == 0 { lines.append(String(repeating: "-", count: cells.joined(separator: "  ").count)) }
         }
         lines.append(
-            "TTFT/E2E in seconds; hit% token-weighted; imbal = time-averaged max/mean outstanding per replica; "
+            "TTFT/E2E in seconds; hit% token-weighted; /pooled = hit ÷ the pooled-LRU line; imbal = time-averaged max/mean outstanding per replica; "
+                + "w-imbal = the same for pending prefill tokens; "
                 + "peak = most outstanding on one replica"
         )
         return lines.joined(separator: "\n") + "\n"
@@ -78,8 +107,12 @@ public enum ReportFormatter {
         let header = [
             "strategy", "arrived", "completed", "unrouted", "prompt_tokens", "hit_tokens", "in_prefill_tokens",
             "output_tokens", "hit_rate", "hit_rate_over_oracle", "ttft_p50_s", "ttft_p90_s", "ttft_p99_s", "e2e_p50_s",
-            "e2e_p90_s", "e2e_p99_s", "throughput_tokens_per_s", "imbalance_time_averaged", "peak_outstanding",
-            "spill_rate", "fallback_rate", "keys_moved_share", "routing_ns_per_call", "oracle_hit_rate", "source",
+            "e2e_p90_s", "e2e_p99_s", "throughput_tokens_per_s", "imbalance_time_averaged",
+            "work_imbalance_time_averaged", "gateways", "gateway_assignment",
+            "sync_delay_s", "peak_outstanding",
+            "spill_rate", "fallback_rate", "keys_moved_share", "routing_ns_per_call", "oracle_hit_rate",
+            "pooled_lru_hit_rate", "belady_hit_rate",
+            "hit_rate_over_pooled", "ttft_floor_p50_s", "ttft_floor_p90_s", "ttft_floor_p99_s", "source",
             "format", "has_prefix_info", "block_size", "cache_blocks", "replicas", "kv_cache_tokens",
             "prefill_tokens_per_s", "prefill_overhead_s", "decode_step_s", "decode_s_per_context_token",
             "max_running", "prefill_batch_tokens", "load_factor", "min_capacity", "virtual_nodes", "key_depth_tokens",
@@ -92,8 +125,14 @@ public enum ReportFormatter {
                 "\(s.inPrefillTokens)", "\(s.outputTokens)", "\(s.hitRate)", s.hitRateOverOracle.map { "\($0)" } ?? "",
                 "\(s.ttft.p50)", "\(s.ttft.p90)", "\(s.ttft.p99)", "\(s.endToEnd.p50)", "\(s.endToEnd.p90)",
                 "\(s.endToEnd.p99)", "\(s.throughputTokensPerSecond)", "\(s.imbalanceTimeAveraged)",
-                "\(s.peakOutstanding)", "\(s.spillRate)", "\(s.fallbackRate)", s.keysMovedShare.map { "\($0)" } ?? "",
-                s.routingNanosecondsPerCall.map { "\($0)" } ?? "", "\(report.oracle.hitRate)", w.source,
+                "\(s.workImbalanceTimeAveraged)", "\(s.gateways)", s.gatewayAssignment?.rawValue ?? "",
+                p.syncDelaySeconds.map { "\($0)" } ?? "", "\(s.peakOutstanding)", "\(s.spillRate)", "\(s.fallbackRate)",
+                s.keysMovedShare.map { "\($0)" } ?? "",
+                s.routingNanosecondsPerCall.map { "\($0)" } ?? "", "\(report.oracle.hitRate)",
+                "\(report.references.pooledLRU.hitRate)", "\(report.references.belady.hitRate)",
+                report.references.pooledLRU.hitRate > 0 ? "\(s.hitRate / report.references.pooledLRU.hitRate)" : "",
+                "\(report.references.ttftFloor.p50)", "\(report.references.ttftFloor.p90)",
+                "\(report.references.ttftFloor.p99)", w.source,
                 w.format.rawValue, "\(w.hasPrefixInfo)", "\(w.blockSize)", w.cacheBlocks.map { "\($0)" } ?? "unbounded",
                 "\(p.replicas)", "\(p.kvCacheTokens)", "\(p.prefillTokensPerSecond)", "\(p.prefillOverheadSeconds)",
                 "\(p.decodeStepSeconds)", "\(p.decodeSecondsPerContextToken)", "\(p.maxRunningRequests)",

@@ -35,14 +35,23 @@ public struct RunReport: Hashable, Sendable, Codable {
     public var parameters: SimulationParameters
     /// The hit-rate upper bound.
     public var oracle: Oracle
+    /// The pooled-LRU and clairvoyant cache bounds and the TTFT floor (computed without timing).
+    public var references: ReferenceLines
     /// One entry per strategy, in table order.
     public var strategies: [StrategyResult]
 
     /// Creates a report.
-    public init(workload: Workload, parameters: SimulationParameters, oracle: Oracle, strategies: [StrategyResult]) {
+    public init(
+        workload: Workload,
+        parameters: SimulationParameters,
+        oracle: Oracle,
+        references: ReferenceLines,
+        strategies: [StrategyResult]
+    ) {
         self.workload = workload
         self.parameters = parameters
         self.oracle = oracle
+        self.references = references
         self.strategies = strategies
     }
 

@@ -28,6 +28,13 @@ public struct StrategyResult: Hashable, Sendable, Codable {
     public var throughputTokensPerSecond: Double
     /// Time-averaged max over replicas of outstanding requests ÷ time-averaged mean.
     public var imbalanceTimeAveraged: Double
+    /// Time-averaged max over replicas of pending prefill tokens (queued and prefilling, uncached) ÷
+    /// time-averaged mean: the imbalance in work rather than in requests.
+    public var workImbalanceTimeAveraged: Double
+    /// Independent routers the requests were spread over.
+    public var gateways: Int
+    /// How requests were assigned to gateways (nil with one gateway).
+    public var gatewayAssignment: SimulationParameters.GatewayAssignment?
     /// The most outstanding requests any replica held at any moment.
     public var peakOutstanding: Int
     /// How many decisions gave each ``PrefixRouter/RoutingReason``, by name.

@@ -6,19 +6,25 @@ import Histogram
 ///
 /// Each arrival is routed through a ``PrefixRouter/FleetRouter`` (simulated time passed as the `now` of
 /// ``PrefixRouter/Router/route(_:at:)``), queued FIFO at the chosen replica, admitted when a running slot
-/// and KV memory are free, prefilled (uncached tokens only) in a batched step, then decoded step by step;
-/// the lease is released at completion. See ``SimulationParameters`` for the service model.
+/// and KV memory are free, prefilled (uncached tokens only) in chunks of a per-step token budget, then decoded
+/// step by step. The lease reports its first token when the request's last chunk is prefilled
+/// (``PrefixRouter/Lease/reportFirstToken()``), so the router's pending prefill work is what a gateway would
+/// know, and is released at completion. Every engine's metrics (waiting, running, KV usage) are scraped every
+/// ``SimulationParameters/metricsIntervalSeconds`` and fed to every router. With
+/// ``SimulationParameters/gateways`` > 1, each gateway is its own router over the same replicas, knowing only
+/// its own leases; with ``SimulationParameters/syncDelaySeconds`` each decision reaches the other gateways'
+/// strategies that much later as a placement. See ``SimulationParameters`` for the service model.
 ///
 /// Decode runs between events are advanced in one jump (the batch, hence the step time, is constant until
-/// something finishes or arrives), so the cost is O(requests × (log replicas + blocks per request)), not
-/// O(decode steps).
+/// something finishes or arrives), so the cost is O(requests × (log replicas + blocks per request)) plus
+/// O(replicas × gateways) per scrape, not O(decode steps).
 public enum FleetSimulator {
     /// Replica ids used by every run: `replica-0` … `replica-(n−1)`.
     public static func replicaIDs(count: Int) -> [ReplicaID] {
         (0..<count).map { ReplicaID(rawValue: "replica-\($0)") }
     }
 
-    /// Runs `strategy` over `input`.
+    /// Runs `strategy` over `input`, with one copy of it per gateway.
     ///
     /// - Parameters:
     ///   - name: the strategy's catalog name, copied into the result.
@@ -34,30 +40,69 @@ public enum FleetSimulator {
         configuration: FleetConfiguration? = nil,
         progress: ((Double) -> Void)? = nil
     ) throws(SimulationError) -> StrategyResult {
+        try run(
+            gateways: Array(repeating: strategy, count: max(1, parameters.gateways)),
+            name: name,
+            input: input,
+            parameters: parameters,
+            oracle: oracle,
+            configuration: configuration,
+            progress: progress
+        )
+    }
+
+    /// Runs one strategy value per gateway over `input` (`strategies.count` must equal
+    /// ``SimulationParameters/gateways``).
+    ///
+    /// - Throws: ``SimulationError`` for invalid parameters.
+    public static func run<Strategy: RoutingStrategy>(
+        gateways strategies: [Strategy],
+        name: String,
+        input: SimulationInput,
+        parameters: SimulationParameters,
+        oracle: Oracle,
+        configuration: FleetConfiguration? = nil,
+        progress: ((Double) -> Void)? = nil
+    ) throws(SimulationError) -> StrategyResult {
         try parameters.validate()
         if parameters.churn, parameters.replicas < 2 {
             throw SimulationError("--churn: expected at least 2 replicas, found \(parameters.replicas)")
         }
-        let router: FleetRouter<Strategy>
-        do {
-            router = try FleetRouter(
-                replicaIDs: replicaIDs(count: parameters.replicas),
-                strategy: strategy,
-                configuration: configuration ?? parameters.fleetConfiguration
-            )
-        } catch {
-            throw SimulationError("cannot build the router: \(error)")
+        guard strategies.count == parameters.gateways else {
+            throw SimulationError("gateways: expected \(parameters.gateways) strategies, found \(strategies.count)")
         }
-        var run = SimulationRun(router: router, input: input, parameters: parameters)
+        var routers: [FleetRouter<Strategy>] = []
+        for strategy in strategies {
+            do {
+                routers.append(
+                    try FleetRouter(
+                        replicaIDs: replicaIDs(count: parameters.replicas),
+                        strategy: strategy,
+                        configuration: configuration ?? parameters.fleetConfiguration
+                    )
+                )
+            } catch {
+                throw SimulationError("cannot build the router: \(error)")
+            }
+        }
+        var run = SimulationRun(routers: routers, input: input, parameters: parameters)
         run.progress = progress
         run.simulate()
         return run.result(name: name, oracle: oracle)
     }
 }
 
+/// A decision on its way to the other gateways (``SimulationParameters/syncDelaySeconds``).
+struct PendingPlacement {
+    var time: Double
+    var gateway: Int
+    var request: Int32
+    var replica: Int
+}
+
 /// The state of one simulation run.
 struct SimulationRun<Strategy: RoutingStrategy> {
-    let router: FleetRouter<Strategy>
+    let routers: [FleetRouter<Strategy>]
     let input: SimulationInput
     let parameters: SimulationParameters
     let replicaIDs: [ReplicaID]
@@ -68,14 +113,33 @@ struct SimulationRun<Strategy: RoutingStrategy> {
     var events = MinHeap<ReplicaEvent>()
     var eventSequence: UInt64 = 0
     var load: LoadTracker
+    /// Pending prefill tokens per replica (queued requests at their estimate, prefilling ones at what is left).
+    var work: LoadTracker
     let baseInstant = ContinuousClock.now
 
     // Per request.
     var leases: [Lease?]
     var pinned: [[Int32]]
     var anonymousHeld: [Int]
+    /// Uncached tokens left to prefill (set at admission).
+    var remainingPrefill: [Int]
+    /// Prompt tokens computed so far (cached at admission, then chunk by chunk).
+    var computedTokens: [Int]
+    /// The pending-work estimate counted while queued.
+    var queuedEstimate: [Int]
     /// Completions per request (each must end at exactly 1: checked by the conservation tests).
     var completions: [UInt8]
+    /// First tokens per request (each must end at exactly 1).
+    var firstTokens: [UInt8]
+    /// When each request's first token came, and when it completed (simulated seconds; -1 before).
+    var firstTokenTimes: [Double]
+    var completionTimes: [Double]
+
+    // Gateways.
+    var gatewayRandom: RandomSource
+    var placements: [PendingPlacement] = []
+    var placementHead = 0
+    var nextScrape: Double
 
     // Totals.
     var arrived = 0
@@ -101,7 +165,13 @@ struct SimulationRun<Strategy: RoutingStrategy> {
     var clockOverhead = Duration.zero
 
     init(router: FleetRouter<Strategy>, input: SimulationInput, parameters: SimulationParameters) {
-        self.router = router
+        var parameters = parameters
+        parameters.gateways = 1
+        self.init(routers: [router], input: input, parameters: parameters)
+    }
+
+    init(routers: [FleetRouter<Strategy>], input: SimulationInput, parameters: SimulationParameters) {
+        self.routers = routers
         self.input = input
         self.parameters = parameters
         self.replicaIDs = FleetSimulator.replicaIDs(count: parameters.replicas)
@@ -110,11 +180,20 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         self.replicas = (0..<parameters.replicas).map { _ in ReplicaState(cacheCapacity: capacity) }
         let start = input.arrivals.first ?? 0
         self.load = LoadTracker(replicas: parameters.replicas, start: start)
+        self.work = LoadTracker(replicas: parameters.replicas, start: start)
+        self.nextScrape = start
         let count = input.requests.count
         self.leases = Array(repeating: nil, count: count)
         self.pinned = Array(repeating: [], count: count)
         self.anonymousHeld = Array(repeating: 0, count: count)
+        self.remainingPrefill = Array(repeating: 0, count: count)
+        self.computedTokens = Array(repeating: 0, count: count)
+        self.queuedEstimate = Array(repeating: 0, count: count)
         self.completions = Array(repeating: 0, count: count)
+        self.firstTokens = Array(repeating: 0, count: count)
+        self.firstTokenTimes = Array(repeating: -1, count: count)
+        self.completionTimes = Array(repeating: -1, count: count)
+        self.gatewayRandom = RandomSource(seed: parameters.seed ^ 0x6761_7465_7761_7973)  // "gateways"
         if parameters.churn, let last = input.arrivals.last {
             let span = last - start
             churnPlan = [(start + 0.4 * span, true), (start + 0.6 * span, false)]
@@ -136,13 +215,24 @@ struct SimulationRun<Strategy: RoutingStrategy> {
             while let top = events.min, replicas[Int(top.replica)].version != top.version { _ = events.pop() }
             let arrivalTime = nextArrival < count ? input.arrivals[nextArrival] : Double.infinity
             let churnTime = churnPlan.first?.time ?? Double.infinity
-            if let top = events.min, top.time <= arrivalTime, top.time <= churnTime {
+            let placementTime = placementHead < placements.count ? placements[placementHead].time : Double.infinity
+            if let top = events.min, top.time <= arrivalTime, top.time <= churnTime, top.time <= placementTime {
                 _ = events.pop()
+                scrapeIfDue(at: top.time)
                 stepEnded(Int(top.replica), at: top.time)
-            } else if churnTime <= arrivalTime, churnTime.isFinite {
+            } else if churnTime <= arrivalTime, churnTime <= placementTime, churnTime.isFinite {
                 let change = churnPlan.removeFirst()
+                scrapeIfDue(at: change.time)
                 changeMembership(remove: change.remove, at: change.time)
+            } else if placementTime <= arrivalTime, placementTime.isFinite {
+                deliver(placements[placementHead])
+                placementHead += 1
+                if placementHead > 4_096, placementHead * 2 > placements.count {
+                    placements.removeFirst(placementHead)
+                    placementHead = 0
+                }
             } else if arrivalTime.isFinite {
+                scrapeIfDue(at: arrivalTime)
                 arrive(Int32(nextArrival), at: arrivalTime)
                 nextArrival += 1
                 if let progress, nextArrival % progressStride == 0 { progress(Double(nextArrival) / Double(count)) }
@@ -165,12 +255,52 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         )
     }
 
+    // MARK: Engine metrics and decision sharing
+
+    /// Feeds every router the engines' metrics as they stood at the last scrape instant at or before `time`
+    /// (nothing changes between events, so that is the state before the event at `time`).
+    mutating func scrapeIfDue(at time: Double) {
+        guard time >= nextScrape else { return }
+        let interval = parameters.metricsIntervalSeconds
+        nextScrape = ((time / interval).rounded(.down) + 1) * interval
+        if nextScrape <= time { nextScrape = time + interval }
+        for (replica, state) in replicas.enumerated() {
+            let capacity = state.cache.capacity
+            let metrics = EngineMetrics(
+                waitingRequests: state.queue.count - state.queueHead,
+                runningRequests: state.running,
+                kvCacheUsage: capacity == Int.max ? 0 : Double(state.cache.pinnedBlocks) / Double(capacity)
+            )
+            for router in routers { router.observe(.engineMetrics(metrics, replica: replicaIDs[replica])) }
+        }
+    }
+
+    /// Gives the other gateways' strategies a decision as a placement.
+    func deliver(_ placement: PendingPlacement) {
+        let blocks = input.routingRequests[Int(placement.request)].blockHashes
+        guard !blocks.isEmpty else { return }
+        let feedback = RoutingFeedback.placement(blockHashes: blocks, replica: replicaIDs[placement.replica])
+        for (gateway, router) in routers.enumerated() where gateway != placement.gateway { router.observe(feedback) }
+    }
+
+    /// The gateway that receives `request`.
+    mutating func gateway(for request: Int32) -> Int {
+        let count = routers.count
+        guard count > 1 else { return 0 }
+        if parameters.gatewayAssignment == .perSession, let key = input.sessionKeys[Int(request)] {
+            return Int(key % UInt64(count))
+        }
+        return gatewayRandom.next(below: count)
+    }
+
     // MARK: Arrivals
 
     mutating func arrive(_ request: Int32, at time: Double) {
         arrived += 1
         let routing = input.routingRequests[Int(request)]
         let now = baseInstant.advanced(by: .seconds(time))
+        let gateway = gateway(for: request)
+        let router = routers[gateway]
         let decision: RoutingDecision?
         if parameters.measureRoutingCost {
             let clock = ContinuousClock()
@@ -188,10 +318,21 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         leases[Int(request)] = decision.lease
         reasons[decision.reason, default: 0] += 1
         load.change(replica, by: 1, at: time)
+        if let delay = parameters.syncDelaySeconds, routers.count > 1 {
+            placements.append(
+                PendingPlacement(time: time + delay, gateway: gateway, request: request, replica: replica)
+            )
+        }
         if parameters.churn {
             if recentRequests.count == 1_000 { recentRequests.removeFirst() }
             recentRequests.append(request)
         }
+        // The pending work it adds, as the replica's cache stands now (corrected at admission).
+        let trace = input.requests[Int(request)]
+        let lookup = replicas[replica].cache.lookup(trace.blockHashes, anonymous: 0, now: time)
+        let estimate = max(1, trace.inputTokens - min(lookup.readyBlocks * input.blockSize, trace.inputTokens))
+        queuedEstimate[Int(request)] = estimate
+        work.change(replica, by: estimate, at: time)
         let wasEmpty = replicas[replica].queueIsEmpty
         replicas[replica].enqueue(request)
         switch replicas[replica].activity {
@@ -216,11 +357,18 @@ struct SimulationRun<Strategy: RoutingStrategy> {
             + parameters.decodeSecondsPerContextToken * Double(replicas[replica].decodeContextTokens)
     }
 
-    /// Admits queued requests into a prefill step, or starts a decode run, or goes idle.
+    /// Starts the next step: prefill chunks (requests already prefilling first, then newly admitted ones in FIFO
+    /// order, within the step's token budget less one token per decoding request), or a decode run, or idle.
     mutating func startNext(_ replica: Int, at time: Double) {
         let blockSize = input.blockSize
-        var batchUncached = 0
-        while !replicas[replica].queueIsEmpty, replicas[replica].running < parameters.maxRunningRequests {
+        var budget = max(1, parameters.prefillBatchTokens - replicas[replica].decoders.count)
+        var chunks: [(request: Int32, tokens: Int)] = []
+        for request in replicas[replica].prefilling where budget > 0 {
+            let tokens = min(remainingPrefill[Int(request)], budget)
+            budget -= tokens
+            chunks.append((request, tokens))
+        }
+        while budget > 0, !replicas[replica].queueIsEmpty, replicas[replica].running < parameters.maxRunningRequests {
             let request = replicas[replica].queue[replicas[replica].queueHead]
             let trace = input.requests[Int(request)]
             let neededBlocks = (trace.inputTokens + blockSize - 1) / blockSize
@@ -228,8 +376,6 @@ struct SimulationRun<Strategy: RoutingStrategy> {
             let lookup = replicas[replica].cache.lookup(trace.blockHashes, anonymous: anonymous, now: time)
             let hit = min(lookup.readyBlocks * blockSize, trace.inputTokens)
             let present = min(lookup.presentBlocks * blockSize, trace.inputTokens)
-            let uncached = trace.inputTokens - hit
-            if !replicas[replica].prefilling.isEmpty, batchUncached + uncached > parameters.prefillBatchTokens { break }
             // An oversized request is admitted alone rather than never (it caches what fits).
             if !replicas[replica].cache.fits(newPins: lookup.newPins), replicas[replica].running > 0 { break }
             let admitted = replicas[replica].cache.admit(trace.blockHashes, anonymous: anonymous, readyAt: .infinity)
@@ -238,19 +384,33 @@ struct SimulationRun<Strategy: RoutingStrategy> {
             hitTokens += hit
             inPrefillTokens += present - hit
             promptTokens += trace.inputTokens
-            batchUncached += uncached
+            // An engine recomputes at least the last token of a fully cached prompt.
+            let uncached = max(1, trace.inputTokens - hit)
+            remainingPrefill[Int(request)] = uncached
+            computedTokens[Int(request)] = trace.inputTokens - uncached
+            work.change(replica, by: uncached - queuedEstimate[Int(request)], at: time)
+            let tokens = min(uncached, budget)
+            budget -= tokens
+            chunks.append((request, tokens))
             replicas[replica].prefilling.append(request)
             replicas[replica].running += 1
             replicas[replica].queueHead += 1
         }
-        if !replicas[replica].prefilling.isEmpty {
+        if !chunks.isEmpty {
+            let batch = chunks.reduce(0) { $0 + $1.tokens }
             let decodePart = replicas[replica].decoders.isEmpty ? 0 : decodeStepSeconds(replica)
             let end =
                 time + decodePart + parameters.prefillOverheadSeconds
-                + Double(batchUncached) / parameters.prefillTokensPerSecond
-            for request in replicas[replica].prefilling {
-                replicas[replica].cache.setReady(pinned[Int(request)], at: end)
+                + Double(batch) / parameters.prefillTokensPerSecond
+            for (request, tokens) in chunks {
+                let index = Int(request)
+                computedTokens[index] += tokens
+                // Blocks computed by the end of this chunk become hits for others then.
+                let done = remainingPrefill[index] == tokens
+                let ready = done ? pinned[index].count : min(pinned[index].count, computedTokens[index] / blockSize)
+                replicas[replica].cache.setReady(pinned[index][..<ready], at: end)
             }
+            replicas[replica].stepChunks = chunks
             replicas[replica].activity = .step
             schedule(replica, at: end)
         } else if let first = replicas[replica].decoders.min {
@@ -269,11 +429,20 @@ struct SimulationRun<Strategy: RoutingStrategy> {
             return
         case .step:
             replicas[replica].steps += 1
-            let prefilled = replicas[replica].prefilling
-            replicas[replica].prefilling.removeAll(keepingCapacity: true)
-            for request in prefilled {
-                let trace = input.requests[Int(request)]
-                record(&ttft, time - input.arrivals[Int(request)])
+            let chunks = replicas[replica].stepChunks
+            replicas[replica].stepChunks.removeAll(keepingCapacity: true)
+            var finishedPrefill = false
+            for (request, tokens) in chunks {
+                let index = Int(request)
+                remainingPrefill[index] -= tokens
+                work.change(replica, by: -tokens, at: time)
+                guard remainingPrefill[index] == 0 else { continue }
+                finishedPrefill = true
+                let trace = input.requests[index]
+                record(&ttft, time - input.arrivals[index])
+                firstTokens[index] &+= 1
+                firstTokenTimes[index] = time
+                leases[index]?.reportFirstToken()
                 if trace.outputTokens <= 1 {
                     finish(request, on: replica, at: time)
                 } else {
@@ -282,6 +451,9 @@ struct SimulationRun<Strategy: RoutingStrategy> {
                     )
                     replicas[replica].decodeContextTokens += trace.inputTokens
                 }
+            }
+            if finishedPrefill {
+                replicas[replica].prefilling.removeAll { remainingPrefill[Int($0)] == 0 }
             }
         case .decodeRun(_, _, let steps):
             replicas[replica].steps += steps
@@ -304,6 +476,7 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         load.change(replica, by: -1, at: time)
         completed += 1
         completions[index] &+= 1
+        completionTimes[index] = time
         outputTokens += input.requests[index].outputTokens
         lastCompletion = max(lastCompletion, time)
         record(&endToEnd, time - input.arrivals[index])
@@ -321,7 +494,9 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         let probes = recentRequests.map { input.routingRequests[Int($0)] }
         let before = probe(probes)
         do {
-            if remove { try router.remove(id) } else { try router.add(Replica(id: id)) }
+            for router in routers {
+                if remove { try router.remove(id) } else { try router.add(Replica(id: id)) }
+            }
         } catch {
             return
         }
@@ -337,9 +512,9 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         )
     }
 
-    /// Where a throw-away copy of the strategy would send each probe now (no lease is taken).
+    /// Where a throw-away copy of the first gateway's strategy would send each probe now (no lease is taken).
     func probe(_ probes: [RoutingRequest]) -> [ReplicaID?] {
-        router.withStrategy { fleet, strategy in
+        routers[0].withStrategy { fleet, strategy in
             var copy = strategy
             return probes.map { request in copy.choose(for: request, in: fleet).map { fleet.id(of: $0.replica) } }
         }
@@ -393,6 +568,9 @@ struct SimulationRun<Strategy: RoutingStrategy> {
             endToEnd: percentiles(endToEnd),
             throughputTokensPerSecond: span > 0 ? Double(promptTokens + outputTokens) / span : 0,
             imbalanceTimeAveraged: load.imbalance,
+            workImbalanceTimeAveraged: work.imbalance,
+            gateways: routers.count,
+            gatewayAssignment: routers.count > 1 ? parameters.gatewayAssignment : nil,
             peakOutstanding: load.peak,
             reasons: Dictionary(uniqueKeysWithValues: reasons.map { ($0.key.name, $0.value) }),
             spillRate: Double(reasons[.spill] ?? 0) / Double(decisions),

@@ -166,7 +166,7 @@ struct KVCache {
     }
 
     /// Marks freshly written entries as computed at `time` (the end of their prefill step).
-    mutating func setReady(_ pinned: [Int32], at time: Double) {
+    mutating func setReady(_ pinned: ArraySlice<Int32>, at time: Double) {
         for slot in pinned where entries[Int(slot)].readyAt > time { entries[Int(slot)].readyAt = time }
     }
 }

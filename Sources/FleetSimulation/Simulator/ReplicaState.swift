@@ -3,7 +3,7 @@ struct ReplicaState {
     enum Activity {
         /// Nothing to do.
         case idle
-        /// A step that prefills ``ReplicaState/prefilling`` (and advances every decoding request by a token).
+        /// A step that prefills ``ReplicaState/stepChunks`` (and advances every decoding request by a token).
         case step
         /// `steps` decode steps of `stepSeconds` each, started at `start`, with no prefill.
         case decodeRun(start: Double, stepSeconds: Double, steps: Int)
@@ -13,8 +13,10 @@ struct ReplicaState {
     /// FIFO wait queue (request indices); `queueHead` is the next to admit.
     var queue: [Int32] = []
     var queueHead = 0
-    /// Requests being prefilled in the current step.
+    /// Admitted requests whose prefill is not finished, in admission order.
     var prefilling: [Int32] = []
+    /// The prefill chunks of the step in progress: request and tokens.
+    var stepChunks: [(request: Int32, tokens: Int)] = []
     /// Decoding requests by the step count at which they finish.
     var decoders = MinHeap<DecodeFinish>()
     /// Prompt tokens of the decoding requests (the KV a decode step reads).

@@ -12,10 +12,13 @@ public import PrefixRouter
 /// - **Decode** step = ``decodeStepSeconds`` + ``decodeSecondsPerContextToken`` × (context tokens of the
 ///   running batch): a step reads the weights once (16 GB at 2.0 TB/s ≈ 8 ms) plus each running sequence's
 ///   KV (128 KiB per token at 2.0 TB/s ≈ 64 ns per token), so it grows with the batch.
-/// - **Batching**: at most ``maxRunningRequests`` = 256 running sequences (vLLM's `max_num_seqs`); a step
-///   prefills queued requests in FIFO order up to ``prefillBatchTokens`` = 8,192 uncached tokens (vLLM's
-///   `max_num_batched_tokens`; a longer prompt is prefilled alone), and KV memory admits a request only
-///   when its blocks fit beside those of the running ones.
+/// - **Batching** (chunked prefill, as vLLM V1 always does): at most ``maxRunningRequests`` = 256 running
+///   sequences (vLLM's `max_num_seqs`); each step has a budget of ``prefillBatchTokens`` = 8,192 tokens
+///   (vLLM's `max_num_batched_tokens`): one per decoding sequence, the rest to prefill chunks, first for the
+///   requests already prefilling, then for newly admitted ones in FIFO order. A 100k-token prompt is
+///   prefilled over 13 steps while the replica's decodes keep advancing. KV memory admits a request only when
+///   its blocks fit beside those of the running ones; its blocks become hits for others as its chunks are
+///   computed.
 /// - **Fleet**: 8 replicas. The Mooncake conversation trace brings 3.4 req/s × 12,035 tokens ≈ 41k prompt
 ///   tokens/s; 8 × 10k tokens/s of prefill makes the fleet busy (≈ 50% prefill utilisation without cache
 ///   hits) but not saturated at speed-up 1. Raise ``speedup`` to load it further.
@@ -55,6 +58,27 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
     public var churn: Bool = false
     /// Measure routing cost (ns per route call). Wall-clock: excluded from the deterministic output when off.
     public var measureRoutingCost: Bool = true
+    /// Independent routers (gateways), each knowing only its own decisions. 1...64.
+    public var gateways: Int = 1
+    /// How requests are spread over the gateways when ``gateways`` > 1.
+    public var gatewayAssignment: GatewayAssignment = .perRequest
+    /// When set, every routing decision reaches the other gateways' strategies this many seconds later as a
+    /// ``PrefixRouter/RoutingFeedback/placement(blockHashes:replica:)`` (decision sharing); nil shares nothing.
+    /// Must be positive: a real transport is never instantaneous.
+    public var syncDelaySeconds: Double?
+    /// Simulated seconds between two scrapes of every engine's metrics (waiting requests, running requests,
+    /// KV-cache usage), fed to every router as ``PrefixRouter/RoutingFeedback/engineMetrics(_:replica:)``.
+    /// Default 0.05 (llm-d's scrape interval).
+    public var metricsIntervalSeconds: Double = 0.05
+
+    /// How a multi-gateway run assigns requests to gateways.
+    public enum GatewayAssignment: String, Hashable, Sendable, Codable, CaseIterable {
+        /// Each request to a gateway drawn at random (seeded): a load balancer without connection reuse.
+        case perRequest = "request"
+        /// Every request of a session to the same gateway (the session key, else the conversation's first block
+        /// past the shared preamble): a load balancer with keep-alive connections per client.
+        case perSession = "session"
+    }
 
     /// The defaults above.
     public init() {}
@@ -113,6 +137,21 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
         try check(loadFactor > 1 && loadFactor.isFinite, "--load-factor", "a finite number above 1", loadFactor)
         try check((1...10_000).contains(virtualNodes), "--vnodes", "1...10000", virtualNodes)
         try check(speedup > 0 && speedup.isFinite, "--speedup", "a positive number", speedup)
+        try check((1...64).contains(gateways), "--gateways", "1...64", gateways)
+        if let syncDelaySeconds {
+            try check(
+                syncDelaySeconds > 0 && syncDelaySeconds.isFinite,
+                "--sync-delay-ms",
+                "a positive number of milliseconds (sharing is never instantaneous)",
+                syncDelaySeconds * 1000
+            )
+        }
+        try check(
+            metricsIntervalSeconds > 0 && metricsIntervalSeconds.isFinite,
+            "--metrics-interval-ms",
+            "a positive number",
+            metricsIntervalSeconds * 1000
+        )
     }
 }
 

@@ -97,21 +97,35 @@ public struct PrefixIndex: Sendable {
     /// - Complexity: O(k) expected for k hashes; allocation-free once the replica's table is full.
     public mutating func insert(_ hashes: UnsafeBufferPointer<BlockHash>, for replica: ReplicaID) {
         guard !hashes.isEmpty else { return }
-        let position: Int
-        if let existing = positionOfID[replica] {
-            position = existing
-        } else {
-            position = tables.count
-            tables.append(BlockLRU(capacity: capacityPerReplica))
-            ids.append(replica)
-            positionOfID[replica] = position
-        }
-        let recorded = Swift.min(hashes.count, capacityPerReplica)
-        var block = recorded
+        let position = table(for: replica)
+        var block = Swift.min(hashes.count, capacityPerReplica)
         while block > 0 {
             block -= 1
             tables[position].touch(hashes[block].rawValue)
         }
+    }
+
+    /// Records `hashes` touching them in prompt order, so that the *last* becomes the most recently used and LRU
+    /// pressure evicts a prompt's head first, as llm-d's approximate indexer does. The replica's set is then no
+    /// longer prefix-closed: query it with ``longestMatch(of:for:)-([BlockHash],_)`` or `matches(of:_:)`, not
+    /// ``prefixClosedMatch(of:for:)``. For faithful peer baselines; strategies should use
+    /// ``insert(_:for:)-([BlockHash],_)``. Only the last ``capacityPerReplica`` hashes stay.
+    ///
+    /// - Complexity: O(k) expected for k hashes.
+    @_spi(Internals) public mutating func insertInPromptOrder(_ hashes: [BlockHash], for replica: ReplicaID) {
+        guard !hashes.isEmpty else { return }
+        let position = table(for: replica)
+        for hash in hashes { tables[position].touch(hash.rawValue) }
+    }
+
+    /// The table position of `replica`, created empty if needed.
+    private mutating func table(for replica: ReplicaID) -> Int {
+        if let existing = positionOfID[replica] { return existing }
+        let position = tables.count
+        tables.append(BlockLRU(capacity: capacityPerReplica))
+        ids.append(replica)
+        positionOfID[replica] = position
+        return position
     }
 
     /// Records `hashes` under `replica`; see ``insert(_:for:)-(UnsafeBufferPointer<BlockHash>,_)``.
