@@ -61,6 +61,9 @@ public struct Fleet: Sendable {
     public let minimumCapacity: Int
     /// Outstanding requests summed over the eligible replicas: the *m* of the bounded-load capacity.
     public private(set) var inFlight = 0
+    /// Pending prefill tokens summed over the eligible replicas: the *P* of the work capacity
+    /// (``workCapacity(of:requestTokens:)``).
+    public private(set) var pendingPrefillTotal = 0
     /// Incremented on every membership, weight, health or administrative change.
     public private(set) var version: UInt64 = 0
     /// The time of the routing call in progress (as passed to ``Router/route(_:excluding:at:)``).
@@ -153,6 +156,22 @@ public struct Fleet: Sendable {
     /// Whether the replica is below its bounded-load capacity. O(1).
     @inlinable public func hasCapacity(_ index: Index) -> Bool { outstanding(of: index) < capacity(of: index) }
 
+    /// The bounded-load capacity of a replica in pending prefill tokens, for a request of `requestTokens`
+    /// uncached tokens: `max(1, ⌈c · (pendingPrefillTotal + requestTokens) · weight ÷ totalEligibleWeight⌉)`,
+    /// in exact integer arithmetic (``LoadFactor/capacity(load:adding:weight:totalWeight:minimum:)``).
+    ///
+    /// A replica accepts the request while its ``pendingPrefillTokens(of:)`` is below this, so a replica with
+    /// nothing to prefill always accepts; see ``LoadMeasure/pendingPrefillTokens``. O(1).
+    @inlinable public func workCapacity(of index: Index, requestTokens: Int) -> Int {
+        loadFactor.capacity(
+            load: pendingPrefillTotal,
+            adding: requestTokens,
+            weight: slots[index.slot].weight,
+            totalWeight: eligibleWeight,
+            minimum: 1
+        )
+    }
+
     /// The least loaded eligible replica (outstanding ÷ weight), ties broken uniformly at random, or nil if
     /// no replica is eligible.
     ///
@@ -220,7 +239,31 @@ public struct Fleet: Sendable {
     /// - Complexity: O(1) expected when the owner has room; O(V) in the worst case.
     @inlinable
     public func boundedLoadOwner(of key: UInt64) -> (replica: Index, spilled: Bool)? {
+        boundedLoadOwner(of: key, measure: .requests, requestTokens: 0)
+    }
+
+    /// Consistent hashing with bounded loads in the given measure: the first eligible replica clockwise from
+    /// `key` whose load is below its capacity, ``capacity(of:)`` for ``LoadMeasure/requests`` (then this is
+    /// ``boundedLoadOwner(of:)``, and `requestTokens` is ignored) or ``workCapacity(of:requestTokens:)`` for
+    /// ``LoadMeasure/pendingPrefillTokens``. If every eligible replica is at capacity, the least loaded one in
+    /// the same measure (load ÷ weight, lowest index on ties).
+    ///
+    /// - Parameters:
+    ///   - key: the ring position to walk from.
+    ///   - measure: what counts as load.
+    ///   - requestTokens: the new request's share of the pending-prefill measure (its uncached prompt tokens,
+    ///     or its prompt tokens when the caller has no estimate); negative counts as 0.
+    /// - Returns: the replica, and whether it differs from the plain ring owner (a *spill*); nil when no
+    ///   replica is eligible.
+    /// - Complexity: O(1) expected when the owner has room; O(V) in the worst case. No allocation.
+    @inlinable
+    public func boundedLoadOwner(
+        of key: UInt64,
+        measure: LoadMeasure,
+        requestTokens: Int
+    ) -> (replica: Index, spilled: Bool)? {
         guard !ring.isEmpty, !eligibleSlots.isEmpty else { return nil }
+        let byWork = measure == .pendingPrefillTokens
         var point = ring.firstPoint(atOrAfter: key)
         let count = ring.pointCount
         var owner = -1
@@ -228,17 +271,28 @@ public struct Fleet: Sendable {
             let slot = ringSlots[ring.owner(atPoint: point)]
             if slots[slot].isEligible {
                 if owner < 0 { owner = slot }
-                if slots[slot].outstanding < capacity(of: Index(slot)) {
-                    return (Index(slot), slot != owner)
-                }
+                let hasRoom =
+                    byWork
+                    ? slots[slot].pendingPrefillTokens < workCapacity(of: Index(slot), requestTokens: requestTokens)
+                    : slots[slot].outstanding < capacity(of: Index(slot))
+                if hasRoom { return (Index(slot), slot != owner) }
             }
             point = point &+ 1 == count ? 0 : point &+ 1
         }
         // Every eligible replica is full: the least loaded, deterministically.
         var best = eligibleSlots[0]
         for slot in eligibleSlots.dropFirst() {
-            let lhs = slots[slot].outstanding * slots[best].weight
-            let rhs = slots[best].outstanding * slots[slot].weight
+            let lhs: Int
+            let rhs: Int
+            if byWork {
+                // Tokens ≤ 2^32 per lease and weights ≤ Replica.maximumWeight: wrapping would need 2^20+ leases
+                // of 2^32 tokens on one replica; the multiplication reports it rather than trapping.
+                lhs = slots[slot].pendingPrefillTokens.multipliedReportingOverflow(by: slots[best].weight).partialValue
+                rhs = slots[best].pendingPrefillTokens.multipliedReportingOverflow(by: slots[slot].weight).partialValue
+            } else {
+                lhs = slots[slot].outstanding * slots[best].weight
+                rhs = slots[best].outstanding * slots[slot].weight
+            }
             if lhs < rhs || (lhs == rhs && slot < best) { best = slot }
         }
         return (Index(best), best != owner)
@@ -251,7 +305,10 @@ public struct Fleet: Sendable {
         slots[slot].outstanding += 1
         slots[slot].outstandingTokens += cost.promptTokens
         slots[slot].pendingPrefillTokens += cost.uncachedTokens
-        if slots[slot].isEligible { inFlight += 1 }
+        if slots[slot].isEligible {
+            inFlight += 1
+            pendingPrefillTotal += cost.uncachedTokens
+        }
         return leases.acquire(replicaSlot: slot, replicaGeneration: slots[slot].generation, cost: cost)
     }
 
@@ -261,7 +318,10 @@ public struct Fleet: Sendable {
         if slots[slot].generation == charge.replicaGeneration, slots[slot].isMember {
             slots[slot].outstanding -= 1
             slots[slot].outstandingTokens -= charge.cost.promptTokens
-            if charge.wasPrefilling { slots[slot].pendingPrefillTokens -= charge.cost.uncachedTokens }
+            if charge.wasPrefilling {
+                slots[slot].pendingPrefillTokens -= charge.cost.uncachedTokens
+                if slots[slot].isEligible { pendingPrefillTotal -= charge.cost.uncachedTokens }
+            }
             if slots[slot].isEligible { inFlight -= 1 }
         }
         return true
@@ -272,6 +332,7 @@ public struct Fleet: Sendable {
         let slot = charge.replicaSlot
         if slots[slot].generation == charge.replicaGeneration, slots[slot].isMember {
             slots[slot].pendingPrefillTokens -= charge.cost.uncachedTokens
+            if slots[slot].isEligible { pendingPrefillTotal -= charge.cost.uncachedTokens }
         }
         return true
     }
@@ -442,6 +503,7 @@ public struct Fleet: Sendable {
         eligibleSlots = slots.indices.filter { slots[$0].isEligible }
         eligibleWeight = eligibleSlots.reduce(0) { $0 + slots[$1].weight }
         inFlight = eligibleSlots.reduce(0) { $0 + slots[$1].outstanding }
+        pendingPrefillTotal = eligibleSlots.reduce(0) { $0 + slots[$1].pendingPrefillTokens }
     }
 
     // MARK: Snapshots

@@ -69,11 +69,25 @@ public struct LoadFactor: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// - Complexity: O(1): one 64 × 64 → 128-bit multiplication and one 128 ÷ 64-bit division.
     @inlinable
     public func capacity(inFlight: Int, weight: Int, totalWeight: Int, minimum: Int = 1) -> Int {
+        capacity(load: inFlight, adding: 1, weight: weight, totalWeight: totalWeight, minimum: minimum)
+    }
+
+    /// The bounded-load capacity for any additive load measure:
+    /// `max(minimum, ⌈thousandths · (load + adding) · weight ÷ (1000 · totalWeight)⌉)`.
+    ///
+    /// `load` is the measure summed over the eligible replicas and `adding` the new request's share of it:
+    /// 1 for the request count (``capacity(inFlight:weight:totalWeight:minimum:)``), its uncached prompt tokens
+    /// for the pending-prefill measure (``LoadMeasure/pendingPrefillTokens``). Returns `minimum` when `weight` or
+    /// `totalWeight` is not positive. Negative inputs count as zero; `load + adding` saturates at `Int.max`.
+    ///
+    /// - Complexity: O(1): one 64 × 64 → 128-bit multiplication and one 128 ÷ 64-bit division.
+    @inlinable
+    public func capacity(load: Int, adding: Int, weight: Int, totalWeight: Int, minimum: Int = 1) -> Int {
         guard totalWeight > 0, weight > 0 else { return minimum }
         // thousandths ≤ 100,000 and weight ≤ Replica.maximumWeight keep this product far below 2^63.
         let scaledWeight = UInt(thousandths) &* UInt(weight)
-        let requests = UInt(Swift.max(0, inFlight)) &+ 1
-        let numerator = scaledWeight.multipliedFullWidth(by: requests)
+        let (sum, carry) = UInt(Swift.max(0, load)).addingReportingOverflow(UInt(Swift.max(0, adding)))
+        let numerator = scaledWeight.multipliedFullWidth(by: carry ? UInt.max : sum)
         let (denominator, overflow) = UInt(totalWeight).multipliedReportingOverflow(by: 1_000)
         guard !overflow, numerator.high < denominator else { return Int.max }
         let (quotient, remainder) = denominator.dividingFullWidth(numerator)
@@ -81,4 +95,19 @@ public struct LoadFactor: Hashable, Comparable, Sendable, CustomStringConvertibl
         guard rounded <= UInt(Int.max) else { return Int.max }
         return Swift.max(minimum, Int(rounded))
     }
+}
+
+/// What a bounded-load walk counts as a replica's load (``Fleet/boundedLoadOwner(of:measure:requestTokens:)``).
+///
+/// Both bounds use the same exact formula (``LoadFactor/capacity(load:adding:weight:totalWeight:minimum:)``)
+/// and the same rule: a replica accepts while its load is *below* its capacity.
+public enum LoadMeasure: Hashable, Sendable {
+    /// Outstanding requests (the default, and the paper's): capacity
+    /// `max(minimumCapacity, ⌈k · (m + 1) · w ÷ (1000 · W)⌉)` for `m` requests in flight.
+    case requests
+    /// Pending prefill tokens (``Fleet/pendingPrefillTokens(of:)``: uncached prompt tokens of leases that have
+    /// not reported a first token): capacity `max(1, ⌈k · (P + x) · w ÷ (1000 · W)⌉)` for `P` pending tokens on
+    /// the eligible replicas and a request of `x` tokens. The floor is one token, so a replica with nothing to
+    /// prefill always accepts; ``FleetConfiguration/minimumCapacity`` (a request count) does not apply.
+    case pendingPrefillTokens
 }

@@ -19,6 +19,16 @@
 /// turn or two. Prompts shorter than the depth key on their whole hashed prefix, so a short conversation
 /// moves at most until it reaches the depth. Tune it with the bench on your own traces.
 ///
+/// ### Load in requests or in work
+/// By default the bound counts outstanding requests (``LoadMeasure/requests``). With
+/// ``LoadMeasure/pendingPrefillTokens`` it counts the prefill work queued on each replica instead (the uncached
+/// prompt tokens of leases that have not reported a first token; this strategy has no index, so a lease's
+/// uncached tokens are its whole prompt), and a request of `x` tokens spills from a replica whose pending work
+/// is at `c ×` its share of the fleet's pending work plus `x` (``Fleet/workCapacity(of:requestTokens:)``).
+/// Prompts vary by two orders of magnitude, so five short requests and two long ones are not the same load;
+/// the work bound is also independent of the number of gateways (each compares its own backlog with its own
+/// total), where a request floor (``FleetConfiguration/minimumCapacity``) multiplies with it.
+///
 /// - Complexity: O(1) expected per route while the owner has room; O(V) worst case when most replicas are full.
 public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
     /// The default key depth in tokens.
@@ -28,15 +38,23 @@ public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
     public let keyDepthTokens: Int
     /// Requests with fewer full blocks than this go to ``fallback``. At least 1.
     public let minimumBlocks: Int
+    /// What the bounded-load walk counts as load. Default ``LoadMeasure/requests``.
+    public let loadMeasure: LoadMeasure
     /// Places requests without a usable prefix.
     public var fallback: Fallback
 
     /// Creates the strategy.
     ///
+    /// - Parameters:
+    ///   - keyDepthTokens: how many leading tokens the ring key covers.
+    ///   - minimumBlocks: requests with fewer full blocks go to `fallback`.
+    ///   - loadMeasure: requests (the default) or pending prefill tokens.
+    ///   - fallback: places requests without a usable prefix.
     /// - Throws: ``PrefixRouterError`` if `keyDepthTokens` or `minimumBlocks` is below 1.
     public init(
         keyDepthTokens: Int = PrefixAffinity.defaultKeyDepthTokens,
         minimumBlocks: Int = 1,
+        loadMeasure: LoadMeasure = .requests,
         fallback: Fallback
     ) throws(PrefixRouterError) {
         guard keyDepthTokens >= 1 else {
@@ -47,6 +65,7 @@ public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
         }
         self.keyDepthTokens = keyDepthTokens
         self.minimumBlocks = minimumBlocks
+        self.loadMeasure = loadMeasure
         self.fallback = fallback
     }
 
@@ -73,7 +92,13 @@ public struct PrefixAffinity<Fallback: RoutingStrategy>: RoutingStrategy {
         guard let key = ringPosition(of: request) else {
             return fallback.choose(for: request, in: fleet).map { RoutingChoice($0.replica, reason: .fallback) }
         }
-        guard let (replica, spilled) = fleet.boundedLoadOwner(of: key) else { return nil }
+        guard
+            let (replica, spilled) = fleet.boundedLoadOwner(
+                of: key,
+                measure: loadMeasure,
+                requestTokens: request.tokenCount
+            )
+        else { return nil }
         return RoutingChoice(replica, reason: spilled ? .spill : .affinity)
     }
 
