@@ -4,12 +4,13 @@
 /// For each candidate replica `r` the estimate is
 ///
 /// ```
-/// cost(r) = (pending(r) + (1 + λ) · uncached(r)) ÷ (rate · weight(r))
+/// cost(r) = (pending(r) + (1 + λ) · uncached(r)) ÷ (rate · weight(r)) + δ · outstanding(r) ÷ weight(r)
 /// ```
 ///
 /// where `pending(r)` is ``Fleet/pendingPrefillTokens(of:)`` (the uncached tokens of the requests this router
 /// sent there that have not reported a first token: the replica's prefill backlog, as far as this router
-/// knows), `uncached(r)` the request's tokens that `r` probably does not hold according to an approximate
+/// knows), `outstanding(r)` its outstanding requests (the decode batch slows every engine step, prefill
+/// chunks included; δ is ``decodeSecondsPerRequest``, off by default), `uncached(r)` the request's tokens that `r` probably does not hold according to an approximate
 /// ``PrefixIndex`` (like ``CacheAware``'s, fed by this router's own decisions and by
 /// ``RoutingFeedback/placement(blockHashes:replica:)`` from other gateways), and `rate` ``prefillTokensPerSecond``
 /// per unit of weight. With λ = 0 this is the queueing-plus-prefill time of Mooncake's Conductor; λ > 0 charges
@@ -88,6 +89,9 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
     public var fallback: Fallback
     /// Whether engine metrics (waiting requests) raise the backlog estimate (see ``observe(_:in:)``).
     public let usesEngineMetrics: Bool
+    /// Seconds added to the estimate per request outstanding on the replica (÷ its weight): the decode
+    /// batch's share of every engine step. Default 0 (off).
+    public let decodeSecondsPerRequest: Double
     private var random: RandomSource
     /// The last waiting-queue length each engine reported.
     private var waiting: [ReplicaID: Int] = [:]
@@ -104,6 +108,7 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
     ///   - candidates: every eligible replica, or two hash-chosen ones.
     ///   - loadFactor: the safety-net load factor (1.001...100), or nil to disable the cap.
     ///   - usesEngineMetrics: whether engines' waiting queues raise the backlog estimate.
+    ///   - decodeSecondsPerRequest: seconds charged per request outstanding on a replica, in 0...1,000.
     ///   - fallback: places requests without blocks.
     ///   - seed: seeds the tie-break and the softmax for reproducible runs.
     /// - Throws: ``PrefixRouterError`` (``PrefixRouterError/Code/invalidParameter`` or
@@ -116,6 +121,7 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
         candidates: Candidates = .all,
         loadFactor: Double? = 4,
         usesEngineMetrics: Bool = true,
+        decodeSecondsPerRequest: Double = 0,
         fallback: Fallback,
         seed: UInt64? = nil
     ) throws(PrefixRouterError) {
@@ -137,6 +143,12 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
                 "temperature: expected nil or a finite number in 0.001...1000, found \(temperature)"
             )
         }
+        guard decodeSecondsPerRequest.isFinite, (0...1_000).contains(decodeSecondsPerRequest) else {
+            throw PrefixRouterError(
+                .invalidParameter,
+                "decodeSecondsPerRequest: expected a finite number in 0...1000, found \(decodeSecondsPerRequest)"
+            )
+        }
         if case .twoOnRing(let depth) = candidates, depth < 1 {
             throw PrefixRouterError(.invalidParameter, "keyDepthTokens: expected at least 1, found \(depth)")
         }
@@ -150,19 +162,23 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
         self.temperature = temperature
         self.candidates = candidates
         self.usesEngineMetrics = usesEngineMetrics
+        self.decodeSecondsPerRequest = decodeSecondsPerRequest
         self.fallback = fallback
         self.random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
     }
 
     /// The estimated time to first token of a request on `replica` whose uncached part there is
-    /// `uncachedTokens`, in seconds: `(pending + (1 + λ) · uncached) ÷ (rate · weight)`. O(1).
+    /// `uncachedTokens`, in seconds: `(pending + (1 + λ) · uncached) ÷ (rate · weight) + δ · outstanding ÷ weight`.
+    /// O(1).
     public func estimatedSeconds(uncachedTokens: Int, on replica: Fleet.Index, in fleet: Fleet) -> Double {
         var backlog = Double(fleet.pendingPrefillTokens(of: replica))
         if usesEngineMetrics, let queued = waiting[fleet.id(of: replica)] {
             backlog = Swift.max(backlog, Double(queued) * meanUncachedTokens)
         }
         let work = backlog + (1 + scatterCharge) * Double(uncachedTokens)
-        return work / (prefillTokensPerSecond * Double(fleet.weight(of: replica)))
+        let weight = Double(fleet.weight(of: replica))
+        return work / (prefillTokensPerSecond * weight)
+            + decodeSecondsPerRequest * Double(fleet.outstanding(of: replica)) / weight
     }
 
     /// Chooses a replica for `request` as described in the type's documentation.
@@ -344,5 +360,36 @@ extension Double {
             sum += term
         }
         return Double(sign: .plus, exponent: Int(whole), significand: sum)
+    }
+}
+
+extension EstimatedTTFT {
+    /// The library's recommended configuration for several gateways that share nothing (the bench's
+    /// `recommended-multi` line, measured in RESULTS.md): the two hash-chosen replicas of the prefix key at
+    /// `keyDepthTokens` as candidates, λ = 8, engines' waiting queues raising the backlog when they are fed,
+    /// the safety net at c = 4, and the index sized like the engines' caches.
+    ///
+    /// - Parameters:
+    ///   - capacityPerReplica: the engines' KV capacity in blocks (the index's size per replica).
+    ///   - keyDepthTokens: the prefix key's depth in tokens (default 2,048, as ``PrefixAffinity``).
+    ///   - fallback: places requests without blocks.
+    ///   - seed: seeds the tie-break for reproducible runs.
+    /// - Throws: ``PrefixRouterError`` naming the parameter out of range.
+    /// - Complexity: O(1) to create; each route as ``Candidates/twoOnRing(keyDepthTokens:)``.
+    public static func recommendedMultiGateway(
+        capacityPerReplica: Int = PrefixIndex.defaultCapacityPerReplica,
+        keyDepthTokens: Int = PrefixAffinity<Fallback>.defaultKeyDepthTokens,
+        fallback: Fallback,
+        seed: UInt64? = nil
+    ) throws(PrefixRouterError) -> EstimatedTTFT {
+        try EstimatedTTFT(
+            capacityPerReplica: capacityPerReplica,
+            scatterCharge: 8,
+            candidates: .twoOnRing(keyDepthTokens: keyDepthTokens),
+            loadFactor: 4,
+            usesEngineMetrics: true,
+            fallback: fallback,
+            seed: seed
+        )
     }
 }
