@@ -78,6 +78,8 @@ struct BenchCommand: ParsableCommand {
     var gatewayAssignment = "both"
     @Option(name: .long, help: "Share each decision with the other gateways after this many ms (default: no sharing).")
     var syncDelayMs: Double?
+    @Flag(name: .long, help: "At each first token, report the engine's cached tokens to the router that placed it.")
+    var cachedTokensFeedback = false
     @Option(name: .long, help: "Scrape every engine's metrics (waiting, running, KV usage) every this many ms.")
     var metricsIntervalMs = 50.0
 
@@ -115,6 +117,7 @@ struct BenchCommand: ParsableCommand {
         parameters.loadFactor = loadFactor
         parameters.virtualNodes = vnodes
         parameters.keyDepthTokens = keyDepth
+        parameters.reportsCachedTokens = cachedTokensFeedback
         parameters.minimumCapacity = minCapacity
         parameters.speedup = speedup
         parameters.seed = seed

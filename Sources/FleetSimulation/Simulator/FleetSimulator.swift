@@ -137,6 +137,9 @@ struct SimulationRun<Strategy: RoutingStrategy> {
 
     // Gateways.
     var gatewayRandom: RandomSource
+    /// The gateway that placed each request, and the tokens its engine found cached at admission.
+    var requestGateway: [Int32]
+    var cachedAtAdmission: [Int]
     var placements: [PendingPlacement] = []
     var placementHead = 0
     var nextScrape: Double
@@ -193,6 +196,8 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         self.firstTokens = Array(repeating: 0, count: count)
         self.firstTokenTimes = Array(repeating: -1, count: count)
         self.completionTimes = Array(repeating: -1, count: count)
+        self.requestGateway = Array(repeating: 0, count: count)
+        self.cachedAtAdmission = Array(repeating: 0, count: count)
         self.gatewayRandom = RandomSource(seed: parameters.seed ^ 0x6761_7465_7761_7973)  // "gateways"
         if parameters.churn, let last = input.arrivals.last {
             let span = last - start
@@ -316,6 +321,7 @@ struct SimulationRun<Strategy: RoutingStrategy> {
             return
         }
         leases[Int(request)] = decision.lease
+        requestGateway[Int(request)] = Int32(gateway)
         reasons[decision.reason, default: 0] += 1
         load.change(replica, by: 1, at: time)
         if let delay = parameters.syncDelaySeconds, routers.count > 1 {
@@ -382,6 +388,7 @@ struct SimulationRun<Strategy: RoutingStrategy> {
             pinned[Int(request)] = admitted.entries
             anonymousHeld[Int(request)] = admitted.anonymous
             hitTokens += hit
+            cachedAtAdmission[Int(request)] = hit
             inPrefillTokens += present - hit
             promptTokens += trace.inputTokens
             // An engine recomputes at least the last token of a fully cached prompt.
@@ -443,6 +450,16 @@ struct SimulationRun<Strategy: RoutingStrategy> {
                 firstTokens[index] &+= 1
                 firstTokenTimes[index] = time
                 leases[index]?.reportFirstToken()
+                if parameters.reportsCachedTokens {
+                    routers[Int(requestGateway[index])].observe(
+                        .cachedTokens(
+                            cachedAtAdmission[index],
+                            blockHashes: input.routingRequests[index].blockHashes,
+                            blockSize: input.routingRequests[index].blockSize,
+                            replica: replicaIDs[replica]
+                        )
+                    )
+                }
                 if trace.outputTokens <= 1 {
                     finish(request, on: replica, at: time)
                 } else {

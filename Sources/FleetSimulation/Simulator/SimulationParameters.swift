@@ -50,6 +50,10 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
     public var minimumCapacity: Int = 1
     /// Key depth in tokens of the `prefix-affinity` and `consistent-hash` lines (the library default, 2,048).
     public var keyDepthTokens: Int = 2_048
+    /// At each first token, report the tokens the engine found cached at admission to the router that placed
+    /// the request (``PrefixRouter/RoutingFeedback/cachedTokens(_:blockHashes:blockSize:replica:)``, OpenAI's
+    /// `cached_tokens`).
+    public var reportsCachedTokens: Bool = false
     /// Arrival times are divided by this.
     public var speedup: Double = 1
     /// Seed of every strategy's random choices.

@@ -95,20 +95,48 @@ public enum StrategyCatalog {
             try PrefixAffinity(keyDepthTokens: $0.keyDepthTokens, fallback: LeastOutstanding(seed: $0.seed))
         },
         Entry(
+            "prefix-affinity-work",
+            "prefix-affinity bounded in pending prefill tokens (c x the fleet's pending work), not in requests"
+        ) {
+            try PrefixAffinity(
+                keyDepthTokens: $0.keyDepthTokens,
+                loadMeasure: .pendingPrefillTokens,
+                fallback: LeastOutstanding(seed: $0.seed)
+            )
+        },
+        Entry(
             "recommended",
-            "one gateway: EstimatedTTFT, least backlog + (1 + 8) x uncached / rate over every replica; index = cache; "
-                + "own backlog only"
-        ) { try recommended($0, candidates: .all, usesEngineMetrics: false) },
+            "one gateway: EstimatedTTFT, least backlog + (1 + 16) x uncached / rate + 2 ms x outstanding over every "
+                + "replica; index = cache; own backlog only"
+        ) {
+            try recommended(
+                $0,
+                candidates: .all,
+                scatterCharge: 16,
+                usesEngineMetrics: false,
+                decodeSecondsPerRequest: 0.002
+            )
+        },
+        Entry("recommended-l8", "the former recommended: lambda = 8, no decode term") {
+            try recommended($0, candidates: .all, usesEngineMetrics: false)
+        },
         Entry(
             "recommended-multi",
             "several gateways: EstimatedTTFT between the two hash-chosen replicas of the prefix key (--key-depth); "
                 + "engines' waiting queues raise the backlog"
-        ) { try recommended($0, candidates: .twoOnRing(keyDepthTokens: $0.keyDepthTokens)) },
+        ) {
+            try EstimatedTTFT.recommendedMultiGateway(
+                capacityPerReplica: $0.cacheBlocksPerReplica,
+                keyDepthTokens: $0.keyDepthTokens,
+                fallback: LeastOutstanding(seed: $0.seed),
+                seed: $0.seed
+            )
+        },
         Entry(
             "ring-preferred",
             "EstimatedTTFT over every replica, the key's two ring replicas credited with the key (spill in work)"
         ) { try recommended($0, candidates: .ringPreferred(keyDepthTokens: $0.keyDepthTokens)) },
-        Entry("estimated-ttft-l0", "as recommended with no scatter charge (lambda = 0): Conductor's rule") {
+        Entry("estimated-ttft-l0", "as recommended-l8 with no scatter charge (lambda = 0): Conductor's rule") {
             try recommended($0, candidates: .all, scatterCharge: 0, usesEngineMetrics: false)
         },
         Entry(
@@ -165,7 +193,8 @@ public enum StrategyCatalog {
         ),
     ]
 
-    /// The recommended configurations: ``PrefixRouter/EstimatedTTFT`` with λ = 8, the index sized like the
+    /// The recommended configurations: ``PrefixRouter/EstimatedTTFT`` with λ = 8 (16 and a decode charge of
+    /// 2 ms per outstanding request for one gateway: RESULTS.md, issue 10 remedies), the index sized like the
     /// engines' caches, the safety net at c = 4. Engine metrics only where a gateway's own backlog is partial
     /// (several gateways): behind one gateway the own backlog is exact, and a 50 ms-old waiting count only
     /// adds staleness (TTFT p99 0.54 s against 0.73 s on the built-in workload).
@@ -173,7 +202,8 @@ public enum StrategyCatalog {
         _ context: Context,
         candidates: EstimatedTTFT<LeastOutstanding>.Candidates,
         scatterCharge: Double = 8,
-        usesEngineMetrics: Bool = true
+        usesEngineMetrics: Bool = true,
+        decodeSecondsPerRequest: Double = 0
     ) throws -> EstimatedTTFT<LeastOutstanding> {
         try EstimatedTTFT(
             capacityPerReplica: context.cacheBlocksPerReplica,
@@ -181,6 +211,7 @@ public enum StrategyCatalog {
             candidates: candidates,
             loadFactor: 4,
             usesEngineMetrics: usesEngineMetrics,
+            decodeSecondsPerRequest: decodeSecondsPerRequest,
             fallback: LeastOutstanding(seed: context.seed),
             seed: context.seed
         )
