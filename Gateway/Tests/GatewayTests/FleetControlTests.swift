@@ -3,7 +3,7 @@ import Foundation
 import MockEngine
 import NIOCore
 import NIOHTTP1
-import PrefixRouter
+@_spi(Simulation) import PrefixRouter
 import Testing
 
 @testable import PrefixGateway
@@ -263,10 +263,38 @@ struct ConfigurationTests {
     func defaults() throws {
         let configuration = try decode(#"{"replicas":[{"url":"http://10.0.0.1:8000","models":["m"]}]}"#)
         try configuration.validate()
-        #expect(configuration.routing.strategy == .prefixAffinity)
+        #expect(configuration.routing.strategy == .estimatedTTFT)
         #expect(configuration.routing.minimumCapacity == 8)
         #expect(configuration.admission.maxBodyBytes == 8 << 20)
         #expect(configuration.models == ["m"])
+    }
+
+    /// Catches: a default strategy other than the library's recommended multi-gateway configuration
+    /// (`EstimatedTTFT.recommendedMultiGateway`), or the factory building it with other parameters than the
+    /// library's (candidates, λ, safety net, engine metrics) or ignoring the configured key depth and index size.
+    @Test("the default router runs EstimatedTTFT.recommendedMultiGateway with the configured key depth and index")
+    func defaultRouterIsRecommendedMulti() throws {
+        let configuration = try decode(
+            #"{"replicas":[{"url":"http://10.0.0.1:8000","models":["m"]}],"routing":{"keyDepthTokens":1024,"cacheBlocksPerReplica":5000}}"#
+        )
+        try configuration.validate()
+        let endpoints = try configuration.replicas.map { try ReplicaEndpoint($0) }
+        let router = try RouterFactory.makeRouter(configuration, replicas: endpoints)
+        let typed = try #require(router as? FleetRouter<CappedStrategy<EstimatedTTFT<LeastOutstanding>>>)
+        let expected = try EstimatedTTFT.recommendedMultiGateway(
+            capacityPerReplica: 5_000,
+            keyDepthTokens: 1_024,
+            fallback: LeastOutstanding()
+        )
+        typed.withStrategy { _, strategy in
+            #expect(strategy.base.candidates == expected.candidates)
+            #expect(strategy.base.candidates == .twoOnRing(keyDepthTokens: 1_024))
+            #expect(strategy.base.scatterCharge == expected.scatterCharge)
+            #expect(strategy.base.loadFactor == expected.loadFactor)
+            #expect(strategy.base.usesEngineMetrics == expected.usesEngineMetrics)
+            #expect(strategy.base.decodeSecondsPerRequest == expected.decodeSecondsPerRequest)
+            #expect(strategy.base.index.capacityPerReplica == 5_000)
+        }
     }
 
     @Test("errors name the file and the field")

@@ -145,8 +145,9 @@ public struct ReplicaConfiguration: Sendable, Codable, Equatable {
 
 /// The routing strategy and its parameters.
 public struct RoutingConfiguration: Sendable, Codable, Equatable {
-    /// The strategy. Default ``RoutingStrategyName/prefixAffinity`` (the library's recommendation).
-    public var strategy: RoutingStrategyName = .prefixAffinity
+    /// The strategy. Default ``RoutingStrategyName/estimatedTTFT`` (the library's recommended configuration
+    /// for several gateways, `EstimatedTTFT.recommendedMultiGateway`).
+    public var strategy: RoutingStrategyName = .estimatedTTFT
     /// Tokens per hashed block (vLLM's default 16). Text is hashed in chunks of 4 × blockSize bytes.
     public var blockSize: Int = 16
     /// The bounded-load factor c, 1.001...100. Default 1.25.
@@ -190,7 +191,10 @@ public struct RoutingConfiguration: Sendable, Codable, Equatable {
 
 /// The routing strategies a gateway can be configured with, by their configuration names.
 public enum RoutingStrategyName: String, Sendable, Codable, CaseIterable {
-    /// `PrefixAffinity<LeastOutstanding>`: prefix affinity on the bounded-load ring (the default).
+    /// `EstimatedTTFT.recommendedMultiGateway` (the default): the lower estimated time to first token of the
+    /// prefix key's two ring replicas; `keyDepthTokens` and `cacheBlocksPerReplica` apply.
+    case estimatedTTFT = "estimated-ttft"
+    /// `PrefixAffinity<LeastOutstanding>`: prefix affinity on the bounded-load ring.
     case prefixAffinity = "prefix-affinity"
     /// `CacheAware<LeastOutstanding>`: an approximate per-replica prefix index, scored with load.
     case cacheAware = "cache-aware"

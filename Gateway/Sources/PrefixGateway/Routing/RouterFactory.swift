@@ -25,6 +25,14 @@ enum RouterFactory {
         }
         do {
             switch routing.strategy {
+            case .estimatedTTFT:
+                return try capped(
+                    EstimatedTTFT.recommendedMultiGateway(
+                        capacityPerReplica: routing.cacheBlocksPerReplica,
+                        keyDepthTokens: routing.keyDepthTokens,
+                        fallback: LeastOutstanding()
+                    )
+                )
             case .prefixAffinity:
                 return try capped(
                     PrefixAffinity(keyDepthTokens: routing.keyDepthTokens, fallback: LeastOutstanding())
