@@ -263,19 +263,20 @@ struct ConfigurationTests {
     func defaults() throws {
         let configuration = try decode(#"{"replicas":[{"url":"http://10.0.0.1:8000","models":["m"]}]}"#)
         try configuration.validate()
-        #expect(configuration.routing.strategy == .estimatedTTFT)
+        // Stateless by default: two gateway processes must agree on placements (see AgreementTests).
+        #expect(configuration.routing.strategy == .prefixAffinity)
         #expect(configuration.routing.minimumCapacity == 8)
         #expect(configuration.admission.maxBodyBytes == 8 << 20)
         #expect(configuration.models == ["m"])
     }
 
-    /// Catches: a default strategy other than the library's recommended multi-gateway configuration
-    /// (`EstimatedTTFT.recommendedMultiGateway`), or the factory building it with other parameters than the
-    /// library's (candidates, λ, safety net, engine metrics) or ignoring the configured key depth and index size.
-    @Test("the default router runs EstimatedTTFT.recommendedMultiGateway with the configured key depth and index")
-    func defaultRouterIsRecommendedMulti() throws {
+    /// Catches: the factory building `estimated-ttft` with other parameters than the library's recommended
+    /// multi-gateway configuration (candidates, λ, safety net, engine metrics) or ignoring the configured key
+    /// depth and index size.
+    @Test("estimated-ttft runs EstimatedTTFT.recommendedMultiGateway with the configured key depth and index")
+    func estimatedTTFTRouterIsRecommendedMulti() throws {
         let configuration = try decode(
-            #"{"replicas":[{"url":"http://10.0.0.1:8000","models":["m"]}],"routing":{"keyDepthTokens":1024,"cacheBlocksPerReplica":5000}}"#
+            #"{"replicas":[{"url":"http://10.0.0.1:8000","models":["m"]}],"routing":{"strategy":"estimated-ttft","keyDepthTokens":1024,"cacheBlocksPerReplica":5000}}"#
         )
         try configuration.validate()
         let endpoints = try configuration.replicas.map { try ReplicaEndpoint($0) }

@@ -145,9 +145,10 @@ public struct ReplicaConfiguration: Sendable, Codable, Equatable {
 
 /// The routing strategy and its parameters.
 public struct RoutingConfiguration: Sendable, Codable, Equatable {
-    /// The strategy. Default ``RoutingStrategyName/estimatedTTFT`` (the library's recommended configuration
-    /// for several gateways, `EstimatedTTFT.recommendedMultiGateway`).
-    public var strategy: RoutingStrategyName = .estimatedTTFT
+    /// The strategy. Default ``RoutingStrategyName/prefixAffinity``: stateless, so every gateway process places
+    /// every conversation on the same replica with no coordination (below the bound). `estimated-ttft` routes
+    /// better in the bench but breaks ties at random and keeps a per-gateway index, so gateways can disagree.
+    public var strategy: RoutingStrategyName = .prefixAffinity
     /// Tokens per hashed block (vLLM's default 16). Text is hashed in chunks of 4 × blockSize bytes.
     public var blockSize: Int = 16
     /// The bounded-load factor c, 1.001...100. Default 1.25.
@@ -191,10 +192,10 @@ public struct RoutingConfiguration: Sendable, Codable, Equatable {
 
 /// The routing strategies a gateway can be configured with, by their configuration names.
 public enum RoutingStrategyName: String, Sendable, Codable, CaseIterable {
-    /// `EstimatedTTFT.recommendedMultiGateway` (the default): the lower estimated time to first token of the
-    /// prefix key's two ring replicas; `keyDepthTokens` and `cacheBlocksPerReplica` apply.
+    /// `EstimatedTTFT.recommendedMultiGateway`: the lower estimated time to first token of the prefix key's two
+    /// ring replicas; `keyDepthTokens` and `cacheBlocksPerReplica` apply.
     case estimatedTTFT = "estimated-ttft"
-    /// `PrefixAffinity<LeastOutstanding>`: prefix affinity on the bounded-load ring.
+    /// `PrefixAffinity<LeastOutstanding>`: prefix affinity on the bounded-load ring (the default).
     case prefixAffinity = "prefix-affinity"
     /// `CacheAware<LeastOutstanding>`: an approximate per-replica prefix index, scored with load.
     case cacheAware = "cache-aware"
