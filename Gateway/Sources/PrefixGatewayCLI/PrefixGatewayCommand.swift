@@ -62,6 +62,14 @@ struct PrefixGatewayCommand: AsyncParsableCommand {
     @Flag(help: "Start four mock engines on loopback and the gateway in front of them; print a curl line.")
     var demo = false
 
+    @Option(
+        help: ArgumentHelp(
+            "With --demo: also start a fifth mock engine, serving the model demo-faulty, that cuts every stream after this many tokens (to see the gateway's mid-stream SSE error event).",
+            valueName: "tokens"
+        )
+    )
+    var demoDieAfter: Int?
+
     @Flag(help: "Validate the configuration and exit.")
     var checkConfig = false
 
@@ -71,6 +79,8 @@ struct PrefixGatewayCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "prefix-gateway")
         logger.logLevel = level
+        if demoDieAfter != nil, !demo { throw ValidationError("--demo-die-after needs --demo") }
+        if let demoDieAfter, demoDieAfter < 0 { throw ValidationError("--demo-die-after: expected 0 or more tokens") }
         if demo {
             try await DemoFleet.run(command: self, logger: logger)
             return

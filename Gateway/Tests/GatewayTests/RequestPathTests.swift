@@ -47,9 +47,10 @@ struct RequestPathTests {
             }
             let viaGateway = String(buffer: received)
 
-            // The engine got the client's bytes exactly, the request id, and not the client's credentials.
+            // The engine got the client's bytes exactly (but for the usage request, added right after the
+            // opening brace: see UsageTests), the request id, and not the client's credentials.
             let record = try #require(harness.engines[0].stats.lastRequest)
-            #expect(record.body == body)
+            #expect(record.body == #"{"stream_options":{"include_usage":true},"# + body.dropFirst())
             #expect(record.header("x-request-id") == "test-request-1")
             #expect(record.header("authorization") == nil)
 

@@ -256,13 +256,18 @@ public struct UpstreamConfiguration: Sendable, Codable, Equatable {
     public var retries: Int = 2
     /// The largest non-streamed upstream response in bytes. Default 32 MiB.
     public var maxResponseBytes: Int = 32 << 20
+    /// Whether a streamed request whose client did not ask for usage is sent upstream with
+    /// `"stream_options":{"include_usage":true}` (a minimal edit of its JSON), so that the engine reports the
+    /// prompt tokens it found cached; the final usage chunk is then removed before the client sees it.
+    /// Default true. Off: such requests are forwarded byte for byte and their cached tokens are not learned.
+    public var requestUsage: Bool = true
 
     /// Creates the default upstream settings.
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case connectTimeoutSeconds, readTimeoutSeconds, streamHeadTimeoutSeconds, requestTimeoutSeconds, retries
-        case maxResponseBytes
+        case maxResponseBytes, requestUsage
     }
 
     /// Decodes; missing fields take their defaults.
@@ -278,6 +283,7 @@ public struct UpstreamConfiguration: Sendable, Codable, Equatable {
             try c.decodeIfPresent(Double.self, forKey: .requestTimeoutSeconds) ?? requestTimeoutSeconds
         retries = try c.decodeIfPresent(Int.self, forKey: .retries) ?? retries
         maxResponseBytes = try c.decodeIfPresent(Int.self, forKey: .maxResponseBytes) ?? maxResponseBytes
+        requestUsage = try c.decodeIfPresent(Bool.self, forKey: .requestUsage) ?? requestUsage
     }
 }
 

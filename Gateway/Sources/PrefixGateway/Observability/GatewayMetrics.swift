@@ -100,6 +100,17 @@ final class GatewayMetrics: Sendable {
             .recordNanoseconds(duration.nanoseconds)
     }
 
+    /// The usage an engine reported for a finished request: `gateway_prompt_tokens_total{model}`,
+    /// `gateway_cached_prompt_tokens_total{model}` (prompt tokens the engine found in its prefix cache; their
+    /// ratio is the fleet's prefix-cache hit rate as the engines saw it) and
+    /// `gateway_completion_tokens_total{model}`.
+    func usage(_ usage: ReportedUsage, model: String) {
+        let labels = [("model", model)]
+        counter("gateway_prompt_tokens_total", labels).increment(by: usage.promptTokens)
+        counter("gateway_cached_prompt_tokens_total", labels).increment(by: usage.cachedTokens ?? 0)
+        counter("gateway_completion_tokens_total", labels).increment(by: usage.completionTokens)
+    }
+
     /// A passive ejection or an active health transition: `gateway_replica_health_transitions_total`.
     func healthTransition(replica: ReplicaID, to state: String, cause: String) {
         counter(

@@ -7,8 +7,15 @@ import NIOHTTP1
 import PrefixRouter
 
 /// `POST /v1/chat/completions` and `POST /v1/completions`: authenticate, admit, read and decode the body,
-/// route by prefix, forward the body unchanged, and relay the answer (streamed or not) while holding the
-/// admission slot and the replica's lease for exactly as long as the upstream response lasts.
+/// route by prefix, forward the body unchanged (but for the usage rule below), and relay the answer (streamed
+/// or not) while holding the admission slot and the replica's lease for exactly as long as the upstream
+/// response lasts.
+///
+/// The usage rule: a streamed request whose client did not set `stream_options.include_usage` is sent
+/// upstream with it (`upstream.requestUsage`, default on; ``StreamUsageRequest``), so that the engine reports
+/// its cached prompt tokens; the relay reads that final usage chunk and removes it (``UsageFilter``). A client
+/// that asked for usage gets the chunk unchanged, and it is read too. Non-streamed answers are relayed as
+/// they are; their `usage` is read as well.
 struct CompletionProxy: Sendable {
     let core: GatewayCore
     let client: HTTPClient
@@ -79,6 +86,19 @@ struct CompletionProxy: Sendable {
         let model = parsed.model  // configured: safe as a label
         logger[metadataKey: "model"] = .string(model)
 
+        var upstreamBody = body
+        var usagePlan: UsagePlan?
+        if parsed.stream {
+            if parsed.includeUsage {
+                usagePlan = UsagePlan(strip: false)
+            } else if core.configuration.upstream.requestUsage,
+                let edited = StreamUsageRequest.addingIncludeUsage(to: body)
+            {
+                upstreamBody = edited
+                usagePlan = UsagePlan(strip: true)
+            }
+        }
+
         let record = RequestRecord(
             core: core,
             endpoint: endpoint,
@@ -92,10 +112,11 @@ struct CompletionProxy: Sendable {
         let exchange = Exchange(
             record: record,
             client: client,
-            body: body,
+            body: upstreamBody,
             routing: routing,
             exclusions: exclusions,
-            directory: runtime.directory
+            directory: runtime.directory,
+            usage: usagePlan
         )
         if parsed.stream {
             return await exchange.stream(inbound: request.body)
@@ -125,6 +146,8 @@ struct Exchange: Sendable {
     let routing: RoutingRequest
     let exclusions: [ReplicaID]
     let directory: ReplicaDirectory
+    /// For a stream: how the relay treats its final usage chunk; nil: not at all (pure passthrough).
+    var usage: UsagePlan? = nil
 
     var core: GatewayCore { record.core }
     var endpoint: CompletionEndpoint { record.endpoint }
@@ -276,6 +299,10 @@ struct Exchange: Sendable {
             let bytes = try await upstream.response.body.collect(upTo: core.configuration.upstream.maxResponseBytes)
             upstream.lease.reportFirstToken()
             let status = Int(upstream.response.status.code)
+            if status == 200, let usage = bytes.withUnsafeReadableBytes(ReportedUsage.inResponse) {
+                let feedback = CacheFeedbackKey(routing, strategy: core.configuration.routing.strategy)
+                record.account(usage, replica: upstream.replica, feedback: feedback)
+            }
             finish(status: status, replica: upstream.replica)
             return Response(
                 status: .init(code: status),
@@ -315,7 +342,12 @@ struct Exchange: Sendable {
                 body: ResponseBody(byteBuffer: bytes)
             )
         }
-        let relay = StreamRelay(record: record, upstream: upstream)
+        let relay = StreamRelay(
+            record: record,
+            upstream: upstream,
+            usage: usage,
+            feedback: usage == nil ? nil : CacheFeedbackKey(routing, strategy: core.configuration.routing.strategy)
+        )
         return Response(
             status: .ok,
             headers: responseHeaders(upstream.response.headers, streaming: true),

@@ -11,9 +11,16 @@ import PrefixRouter
 /// It owns the request's lease and admission slot for the stream's whole life and releases them on every
 /// way out: the normal end, the client hanging up (which also cancels the upstream request), an upstream
 /// failure, a timeout; and if the body is never written at all, the handle's and the ticket's `deinit`.
+///
+/// With a ``UsagePlan`` it also finds the stream's final usage chunk (``UsageFilter``), removes it when the
+/// client did not ask for it, and accounts for the usage (metrics, and the cached tokens fed back to the
+/// router with the ``CacheFeedbackKey``, the only part of the routing key a stream keeps).
 struct StreamRelay: Sendable {
     let record: RequestRecord
     let upstream: Exchange.Upstream
+    /// Nil: the body passes through untouched.
+    var usage: UsagePlan? = nil
+    var feedback: CacheFeedbackKey? = nil
 
     /// How the relay ended.
     private enum Outcome: Sendable {
@@ -26,13 +33,15 @@ struct StreamRelay: Sendable {
         let lease = upstream.lease
         defer { lease.release() }
         let outcome: Outcome
+        var reported: ReportedUsage?
         do {
-            outcome = try await inbound.consumeWithCancellationOnInboundClose { _ in
+            (outcome, reported) = try await inbound.consumeWithCancellationOnInboundClose { _ in
                 await relay(into: &writer)
             }
         } catch {
             outcome = .clientGone  // the inbound side closed: the operation was cancelled
         }
+        if let reported { record.account(reported, replica: upstream.replica, feedback: feedback) }
         switch outcome {
         case .completed:
             lease.release()
@@ -59,18 +68,26 @@ struct StreamRelay: Sendable {
         }
     }
 
-    private func relay(into writer: inout any ResponseBodyWriter) async -> Outcome {
+    private func relay(into writer: inout any ResponseBodyWriter) async -> (Outcome, ReportedUsage?) {
         var first = true
+        var filter = usage.map(UsageFilter.init(plan:))
         var iterator = upstream.response.body.makeAsyncIterator()
         while true {
             let chunk: ByteBuffer?
             do {
                 chunk = try await iterator.next()
             } catch {
-                guard let failure = UpstreamFailure.classify(error) else { return .clientGone }
-                return .upstreamFailed(failure, "\(error)")
+                guard let failure = UpstreamFailure.classify(error) else { return (.clientGone, filter?.usage) }
+                return (.upstreamFailed(failure, "\(error)"), filter?.usage)
             }
-            guard let chunk else { return .completed }
+            if chunk == nil, let rest = filter?.finish() {
+                do {
+                    try await writer.write(rest)
+                } catch {
+                    return (.clientGone, filter?.usage)
+                }
+            }
+            guard let received = chunk else { return (.completed, filter?.usage) }
             if first {
                 first = false
                 upstream.lease.reportFirstToken()
@@ -80,10 +97,13 @@ struct StreamRelay: Sendable {
                     model: record.model
                 )
             }
+            // Optional chaining mutates the filter in place (a copy would copy the bytes it holds on write).
+            let output = filter == nil ? received : filter?.process(received)
+            guard let output else { continue }
             do {
-                try await writer.write(chunk)
+                try await writer.write(output)
             } catch {
-                return .clientGone
+                return (.clientGone, filter?.usage)
             }
         }
     }

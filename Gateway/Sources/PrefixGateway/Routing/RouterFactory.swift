@@ -3,6 +3,10 @@ import PrefixRouter
 /// Builds the fleet router the configuration names: one `FleetRouter` over every replica, its strategy
 /// wrapped in ``CappedStrategy``, held as `any PrefixRouter.Router & FleetControl`.
 enum RouterFactory {
+    /// Whether `strategy` learns from the cached tokens engines report (`RoutingFeedback.cachedTokens`):
+    /// only then does a request keep its block hashes until its response ends.
+    static func learnsFromCachedTokens(_ strategy: RoutingStrategyName) -> Bool { strategy == .cacheAware }
+
     /// The router for `configuration` over `replicas`.
     ///
     /// - Throws: ``GatewayConfigurationError`` naming the routing field the library rejected.
