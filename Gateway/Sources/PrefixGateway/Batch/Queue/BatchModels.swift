@@ -30,7 +30,7 @@ public struct BatchFile: Sendable, Equatable {
 }
 
 /// A validation error of an input file, in OpenAI's `errors.data[]` shape.
-public struct BatchLineError: Sendable, Codable, Equatable {
+public struct BatchLineError: Error, Sendable, Codable, Equatable {
     /// `invalid_json_line`, `duplicate_custom_id`, `mismatched_endpoint`, `model_not_found`…
     public var code: String
     /// What is wrong, naming the field.
