@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import PrefixRouter
@@ -22,6 +23,9 @@ struct BatchItemRunner: Sendable {
     let core: GatewayCore
     let client: HTTPClient
     let capacity: BatchCapacity
+    /// Serialises batch routing (the cap check and the route), so that concurrent batch items cannot all
+    /// pass the per-replica check on the same snapshot: a replica's batch work never exceeds its batch cap.
+    let routingLock = NIOLock()
 
     func run(_ item: ClaimedItem) async -> BatchAttempt {
         guard let endpoint = CompletionEndpoint(rawValue: item.endpoint) else {
@@ -48,8 +52,10 @@ struct BatchItemRunner: Sendable {
             return .notStarted(reason: "no spare admission slot")
         }
         defer { core.gate.release() }
-        let excluded = exclusions + capacity.fullReplicas(core.router.snapshot())
-        guard let decision = core.router.route(routing, excluding: excluded) else {
+        let chosen = routingLock.withLock {
+            core.router.route(routing, excluding: exclusions + capacity.fullReplicas(core.router.snapshot()))
+        }
+        guard let decision = chosen else {
             return .notStarted(reason: "no replica with spare capacity")
         }
         let lease = LeaseHandle(decision.lease)
