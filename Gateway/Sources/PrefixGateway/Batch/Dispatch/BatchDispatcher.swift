@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PrefixRouter
 import ServiceLifecycle
@@ -131,6 +132,16 @@ final class BatchDispatcher: Service, Sendable {
         }
     }
 
+    /// A pause between marking batches `finalizing` and writing their files, from the environment variable
+    /// `PREFIXGATEWAY_BATCH_FINALIZE_DELAY_MS`: for crash tests only, which kill a gateway while a batch is
+    /// finalizing. Unset: none.
+    static let finalizeDelay: Duration? = {
+        guard let text = ProcessInfo.processInfo.environment["PREFIXGATEWAY_BATCH_FINALIZE_DELAY_MS"],
+            let millis = Int64(text), millis > 0
+        else { return nil }
+        return .milliseconds(millis)
+    }()
+
     private func heartbeatLoop() async {
         let interval = Duration.milliseconds(max(100, leaseMillis / 3))
         while !Task.isCancelled {
@@ -160,7 +171,9 @@ final class BatchDispatcher: Service, Sendable {
             if reaped > 0 {
                 logger.notice("batch queue: returned items of lost workers", metadata: ["items": "\(reaped)"])
             }
-            for id in try await queue.advance(now: now) {
+            let ready = try await queue.advance(now: now)
+            if !ready.isEmpty, let pause = Self.finalizeDelay { try await Task.sleep(for: pause) }
+            for id in ready {
                 if let batch = try await queue.finalize(
                     batchID: id,
                     now: clock.nowMillis(),
