@@ -24,6 +24,23 @@ final class AdmissionGate: Sendable {
         return false
     }
 
+    /// Takes a slot only if `keepingFree` slots stay free afterwards (batch work, which must leave the
+    /// interactive reserve alone); never waits.
+    func tryAcquire(keepingFree reserve: Int) -> Bool {
+        let ceiling = limit - max(0, reserve)
+        var current = inFlight.load(ordering: .relaxed)
+        while current < ceiling {
+            let (exchanged, original) = inFlight.compareExchange(
+                expected: current,
+                desired: current + 1,
+                ordering: .acquiring
+            )
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
     /// Returns a slot.
     func release() { inFlight.subtract(1, ordering: .releasing) }
 

@@ -125,6 +125,7 @@ extension GatewayConfiguration {
         try require((0...100).contains(health.maxEjectedPercent), "health.maxEjectedPercent", "expected 0...100")
         try require(health.slowStartSeconds >= 0, "health.slowStartSeconds", "expected 0 (off) or more seconds")
         try require(shutdown.gracePeriodSeconds >= 0, "shutdown.gracePeriodSeconds", "expected 0 or more seconds")
+        try batch?.validate(source: source)
     }
 
     /// The library's fleet settings from ``routing``.

@@ -34,6 +34,8 @@ public struct GatewayConfiguration: Sendable, Codable, Equatable {
     public var health: HealthConfiguration
     /// Graceful shutdown.
     public var shutdown: ShutdownConfiguration
+    /// The Batch API and its queue; nil (the default): off.
+    public var batch: BatchConfiguration?
 
     /// Creates a configuration; every part has its documented default.
     public init(
@@ -44,7 +46,8 @@ public struct GatewayConfiguration: Sendable, Codable, Equatable {
         upstream: UpstreamConfiguration = .init(),
         auth: AuthConfiguration = .init(),
         health: HealthConfiguration = .init(),
-        shutdown: ShutdownConfiguration = .init()
+        shutdown: ShutdownConfiguration = .init(),
+        batch: BatchConfiguration? = nil
     ) {
         self.listen = listen
         self.replicas = replicas
@@ -54,10 +57,12 @@ public struct GatewayConfiguration: Sendable, Codable, Equatable {
         self.auth = auth
         self.health = health
         self.shutdown = shutdown
+        self.batch = batch
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen, replicas, routing, admission, upstream, auth, health, shutdown
+        case batch
     }
 
     /// Decodes a configuration; missing parts take their defaults, unknown fields are an error.
@@ -72,6 +77,7 @@ public struct GatewayConfiguration: Sendable, Codable, Equatable {
         auth = try c.decodeIfPresent(AuthConfiguration.self, forKey: .auth) ?? .init()
         health = try c.decodeIfPresent(HealthConfiguration.self, forKey: .health) ?? .init()
         shutdown = try c.decodeIfPresent(ShutdownConfiguration.self, forKey: .shutdown) ?? .init()
+        batch = try c.decodeIfPresent(BatchConfiguration.self, forKey: .batch)
     }
 
     /// Every model some replica serves, sorted.

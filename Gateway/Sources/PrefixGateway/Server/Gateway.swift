@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Hummingbird
 public import Logging
 import NIOConcurrencyHelpers
@@ -20,6 +21,8 @@ public final class Gateway: Sendable {
     private let configurationPath: String?
     private let group = NIOLockedValueBox<ServiceGroup?>(nil)
     private let reloadLock = NIOLockedValueBox<GatewayConfiguration>(GatewayConfiguration())
+    /// The Batch API's clock (tests inject their own).
+    let batchClock: any BatchClock
 
     /// Builds a gateway. Nothing listens until ``run(gracefulShutdownSignals:onListening:)``.
     ///
@@ -28,12 +31,15 @@ public final class Gateway: Sendable {
     ///   - configurationPath: the file it came from, re-read by SIGHUP and `POST /admin/reload`; nil: no
     ///     reload.
     ///   - logger: the gateway's logger.
+    ///   - batchClock: the Batch API's clock (the wall clock; tests inject their own).
     /// - Throws: ``GatewayConfigurationError`` naming the offending field.
     public init(
         configuration: GatewayConfiguration,
         configurationPath: String? = nil,
-        logger: Logger
+        logger: Logger,
+        batchClock: any BatchClock = SystemBatchClock()
     ) throws(GatewayConfigurationError) {
+        self.batchClock = batchClock
         core = try GatewayCore(
             configuration: configuration,
             source: configurationPath ?? "configuration",
@@ -63,7 +69,16 @@ public final class Gateway: Sendable {
     ) async throws {
         let configuration = core.configuration
         let client = UpstreamClient.make(configuration)
-        let routes = GatewayRoutes.build(core: core, client: client) { [self] in try await self.reloadFromFile() }
+        let batch: BatchService?
+        do {
+            batch = try await BatchService.start(core: core, client: client, clock: batchClock)
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+        let routes = GatewayRoutes.build(core: core, client: client, batch: batch) { [self] in
+            try await self.reloadFromFile()
+        }
         let app = Application(
             router: routes,
             server: .http1(
@@ -84,6 +99,7 @@ public final class Gateway: Sendable {
         var services: [any Service] = [
             UpstreamClientService(client: client), HealthChecker(core: core, client: client),
         ]
+        services += batch?.services ?? []  // stopped after the server, before the client
         if configurationPath != nil, gracefulShutdownSignals.contains(.sigterm) {
             services.append(HangupReloader(reload: { [self] in try await self.reloadFromFile() }, logger: core.logger))
         }

@@ -11,25 +11,27 @@ import PrefixRouter
 /// - `GET /v1/models`: the configured models.
 /// - `GET /health`: the gateway itself (503 once shutdown began).
 /// - `GET /metrics`: Prometheus text.
+/// - `/v1/files…`, `/v1/batches…`: the Batch API, when `batch` is configured (``BatchRoutes``).
 /// - `/admin/…` (admin key): `GET fleet`, `POST replicas/{id}/drain|undrain`, `PUT replicas/{id}/weight`,
 ///   `POST reload`.
 enum GatewayRoutes {
     static func build(
         core: GatewayCore,
         client: HTTPClient,
+        batch: BatchService? = nil,
         reload: @escaping @Sendable () async throws -> Void
     )
         -> Hummingbird.Router<BasicRequestContext>
     {
         let router = Hummingbird.Router(context: BasicRequestContext.self)
-        router.add(
-            middleware: EndpointGuard<BasicRequestContext>([
-                "/v1/chat/completions": [.post], "/v1/completions": [.post], "/v1/models": [.get],
-                "/health": [.get], "/metrics": [.get], "/admin/fleet": [.get], "/admin/reload": [.post],
-                "/admin/replicas/:id/drain": [.post], "/admin/replicas/:id/undrain": [.post],
-                "/admin/replicas/:id/weight": [.put, .post],
-            ])
-        )
+        var endpoints: [String: [HTTPRequest.Method]] = [
+            "/v1/chat/completions": [.post], "/v1/completions": [.post], "/v1/models": [.get],
+            "/health": [.get], "/metrics": [.get], "/admin/fleet": [.get], "/admin/reload": [.post],
+            "/admin/replicas/:id/drain": [.post], "/admin/replicas/:id/undrain": [.post],
+            "/admin/replicas/:id/weight": [.put, .post],
+        ]
+        if batch != nil { endpoints.merge(BatchRoutes.endpoints) { $1 } }
+        router.add(middleware: EndpointGuard<BasicRequestContext>(endpoints))
         let proxy = CompletionProxy(core: core, client: client)
         router.post("v1/chat/completions") { request, context in
             await proxy.handle(request, context: context, endpoint: .chatCompletions)
@@ -56,6 +58,7 @@ enum GatewayRoutes {
             )
         }
         AdminRoutes.add(to: router, core: core, reload: reload)
+        if let batch { BatchRoutes.add(to: router, core: core, batch: batch) }
         return router
     }
 
