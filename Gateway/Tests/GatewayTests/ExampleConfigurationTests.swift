@@ -24,6 +24,8 @@ struct ExampleConfigurationTests {
         "auth": AuthConfiguration.CodingKeys.allCases.map(\.stringValue),
         "health": HealthConfiguration.CodingKeys.allCases.map(\.stringValue),
         "shutdown": ShutdownConfiguration.CodingKeys.allCases.map(\.stringValue),
+        "batch": BatchConfiguration.CodingKeys.allCases.map(\.stringValue),
+        "batch.webhook": BatchWebhookConfiguration.CodingKeys.allCases.map(\.stringValue),
     ]
 
     @Test("the example loads, validates and builds a gateway")
@@ -47,6 +49,9 @@ struct ExampleConfigurationTests {
             var present = Set<String>()
             if section == "replicas[]" {
                 for replica in root["replicas"] as? [[String: Any]] ?? [] { present.formUnion(replica.keys) }
+            } else if section == "batch.webhook" {
+                let batch = root["batch"] as? [String: Any]
+                present = Set((batch?["webhook"] as? [String: Any])?.keys.map { $0 } ?? [])
             } else {
                 present = Set((root[section] as? [String: Any])?.keys.map { $0 } ?? [])
             }

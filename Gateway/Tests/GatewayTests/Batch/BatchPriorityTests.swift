@@ -63,8 +63,10 @@ struct BatchPriorityTests {
 
     @Test("batch dispatch pauses while interactive load is above its share")
     func pauses() async throws {
+        // Slow enough that the two held streams (1,000 tokens each) cannot finish, or be buffered whole by the
+        // loopback sockets, during the observation window, whatever the machine's load.
         try await gatewayFixture(
-            engine: MockEngineConfiguration(models: [testModel], decodeTokensPerSecond: 2_000),
+            engine: MockEngineConfiguration(models: [testModel], decodeTokensPerSecond: 50),
             configure: {
                 $0.admission.maxInFlight = 4
                 $0.batch = testBatchSettings()
