@@ -15,6 +15,7 @@ let package = Package(
     products: [
         .executable(name: "prefix-gateway", targets: ["PrefixGatewayCLI"]),
         .executable(name: "mock-engine", targets: ["MockEngineCLI"]),
+        .executable(name: "load-generator", targets: ["LoadGenerator"]),
         .library(name: "PrefixGateway", targets: ["PrefixGateway"]),
         .library(name: "MockEngine", targets: ["MockEngine"]),
     ],
@@ -95,6 +96,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `load-generator`: holds N concurrent SSE streams for scripts/load-test (plain SwiftNIO, no task per stream).
+        .executableTarget(
+            name: "LoadGenerator",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -254,7 +254,7 @@ struct Exchange: Sendable {
         if let authorization = replica.authorization {
             upstream.headers.add(name: "authorization", value: authorization)
         }
-        upstream.body = .bytes(body)
+        upstream.body = .stream(UpstreamRequestBody(body), length: .known(Int64(body.readableBytes)))
         return upstream
     }
 

@@ -34,10 +34,10 @@ enum GatewayRoutes {
         router.add(middleware: EndpointGuard<BasicRequestContext>(endpoints))
         let proxy = CompletionProxy(core: core, client: client)
         router.post("v1/chat/completions") { request, context in
-            await proxy.handle(request, context: context, endpoint: .chatCompletions)
+            await proxy.handleInChildTask(request, context: context, endpoint: .chatCompletions)
         }
         router.post("v1/completions") { request, context in
-            await proxy.handle(request, context: context, endpoint: .completions)
+            await proxy.handleInChildTask(request, context: context, endpoint: .completions)
         }
         router.get("v1/models") { request, _ -> Response in
             let runtime = core.runtime
