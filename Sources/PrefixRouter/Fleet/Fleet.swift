@@ -400,20 +400,7 @@ public struct Fleet: Sendable {
             throw PrefixRouterError(.duplicateReplicaID, "replica id \(replica.id): already a member")
         }
         if let reused = freeSlots.popLast() {
-            slots[reused] = Slot(
-                id: replica.id,
-                weight: replica.weight,
-                health: .up,
-                administrativeState: .active,
-                isEligible: false,
-                outstanding: 0,
-                outstandingTokens: 0,
-                pendingPrefillTokens: 0,
-                generation: slots[reused].generation,
-                isMember: true,
-                joined: nextJoin
-            )
-            nextJoin &+= 1
+            slots[reused] = joiningSlot(for: replica, generation: slots[reused].generation)
             slotOfID[replica.id] = reused
         } else {
             appendSlot(for: replica)
@@ -465,22 +452,26 @@ public struct Fleet: Sendable {
 
     private mutating func appendSlot(for replica: Replica) {
         slotOfID[replica.id] = slots.count
-        slots.append(
-            Slot(
-                id: replica.id,
-                weight: replica.weight,
-                health: .up,
-                administrativeState: .active,
-                isEligible: false,
-                outstanding: 0,
-                outstandingTokens: 0,
-                pendingPrefillTokens: 0,
-                generation: 0,
-                isMember: true,
-                joined: nextJoin
-            )
+        slots.append(joiningSlot(for: replica, generation: 0))
+    }
+
+    /// A slot for a replica joining now (up, active, no load), taking the next join number. Eligibility is set
+    /// when the ring is installed.
+    private mutating func joiningSlot(for replica: Replica, generation: UInt64) -> Slot {
+        defer { nextJoin &+= 1 }
+        return Slot(
+            id: replica.id,
+            weight: replica.weight,
+            health: .up,
+            administrativeState: .active,
+            isEligible: false,
+            outstanding: 0,
+            outstandingTokens: 0,
+            pendingPrefillTokens: 0,
+            generation: generation,
+            isMember: true,
+            joined: nextJoin
         )
-        nextJoin &+= 1
     }
 
     private mutating func install(_ newRing: HashRing) {

@@ -128,6 +128,24 @@ public struct PrefixIndex: Sendable {
         return position
     }
 
+    /// Applies what a strategy learned from outside the request path, for members of `fleet` only:
+    /// `.placement` records its blocks under the replica (as if this router had placed the request);
+    /// `.cachedTokens` records the leading `cachedTokens ÷ blockSize` blocks. Other feedback is ignored.
+    ///
+    /// - Complexity: O(k) for k blocks.
+    mutating func record(_ feedback: RoutingFeedback, in fleet: Fleet) {
+        switch feedback {
+        case .placement(let blocks, let replica) where fleet.index(of: replica) != nil:
+            insert(blocks, for: replica)
+        case .cachedTokens(let tokens, let blocks, let blockSize, let replica) where fleet.index(of: replica) != nil:
+            let held = Swift.min(blocks.count, Swift.max(0, tokens) / Swift.max(1, blockSize))
+            guard held > 0 else { return }
+            blocks.withUnsafeBufferPointer { insert(UnsafeBufferPointer(rebasing: $0[..<held]), for: replica) }
+        default:
+            break
+        }
+    }
+
     /// Records `hashes` under `replica`; see ``insert(_:for:)-(UnsafeBufferPointer<BlockHash>,_)``.
     public mutating func insert(_ hashes: [BlockHash], for replica: ReplicaID) {
         hashes.withUnsafeBufferPointer { insert($0, for: replica) }

@@ -153,19 +153,7 @@ public struct CacheAware<Fallback: RoutingStrategy>: RoutingStrategy {
     ///
     /// - Complexity: O(k) for k blocks.
     public mutating func observe(_ feedback: RoutingFeedback, in fleet: Fleet) {
-        switch feedback {
-        case .placement(let blocks, let replica) where fleet.index(of: replica) != nil:
-            index.insert(blocks, for: replica)
-        case .cachedTokens(let tokens, let blocks, let blockSize, let replica) where fleet.index(of: replica) != nil:
-            let held = Swift.min(blocks.count, Swift.max(0, tokens) / Swift.max(1, blockSize))
-            if held > 0 {
-                blocks.withUnsafeBufferPointer {
-                    index.insert(UnsafeBufferPointer(rebasing: $0[..<held]), for: replica)
-                }
-            }
-        default:
-            break
-        }
+        index.record(feedback, in: fleet)
         fallback.observe(feedback, in: fleet)
     }
 }
