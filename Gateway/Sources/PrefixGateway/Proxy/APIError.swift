@@ -50,6 +50,16 @@ struct APIError: Sendable {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
     }
 
+    /// The answer as a response head and a body, for a channel handler; `extra` headers as in
+    /// ``response(headers:)``, plus `content-length`.
+    func parts(headers extra: HTTPFields = [:]) -> (head: HTTPResponse, body: ByteBuffer) {
+        let body = ByteBuffer(string: json)
+        var headers = extra
+        headers[.contentType] = "application/json"
+        headers[.contentLength] = "\(body.readableBytes)"
+        return (HTTPResponse(status: status, headerFields: headers), body)
+    }
+
     /// The SSE event that ends a stream that failed after bytes were sent: `data: {"error": …}`.
     var serverSentEvent: ByteBuffer { ByteBuffer(string: "data: \(json)\n\n") }
 

@@ -9,7 +9,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The HTTP client the gateway calls replicas with, configured for long streams on plain HTTP/1.1.
+/// The HTTP client of the gateway's background work (health checks, the Batch API's dispatcher), configured
+/// for long requests on plain HTTP/1.1. Interactive completions do not use it (``UpstreamConnector``).
 enum UpstreamClient {
     /// A client whose per-replica pool holds at least the per-replica cap (AsyncHTTPClient's default of 8
     /// connections per host would queue the rest invisibly, out of sight of leases and the 429 gate).
@@ -37,20 +38,6 @@ enum UpstreamClient {
             )
         }
         return HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: config)
-    }
-
-    /// Runs `execute` in a child task, so that its deep async frames are freed when the head arrives instead
-    /// of staying allocated for the whole life of the stream's task.
-    static func executeInChild(
-        _ client: HTTPClient,
-        _ request: HTTPClientRequest,
-        timeout: TimeAmount
-    ) async throws -> HTTPClientResponse {
-        try await withThrowingTaskGroup(of: HTTPClientResponse.self) { group in
-            group.addTask { try await client.execute(request, timeout: timeout) }
-            guard let response = try await group.next() else { throw CancellationError() }
-            return response
-        }
     }
 }
 

@@ -13,6 +13,15 @@ public struct ReplicaEndpoint: Sendable, Hashable {
     public let weight: Int
     /// `Bearer <apiKey>`, or nil.
     let authorization: String?
+    /// Where the gateway connects: the host (an IPv6 address without brackets), the port, and whether over
+    /// TLS (`https`).
+    let host: String
+    let port: Int
+    let tls: Bool
+    /// The base path (empty, or `/prefix` without a trailing slash), put before `/v1/…`.
+    let basePath: String
+    /// The `Host` header: `host:port` as written in the URL.
+    let hostHeader: String
 
     /// A problem with one field of a replica's configuration.
     struct Invalid: Error {
@@ -84,6 +93,11 @@ public struct ReplicaEndpoint: Sendable, Hashable {
         self.models = Set(configuration.models)
         self.weight = configuration.weight
         self.authorization = configuration.apiKey.map { "Bearer \($0)" }
+        self.host = hostPart.hasPrefix("[") ? String(hostPart.dropFirst().dropLast()) : String(hostPart)
+        self.port = port
+        self.tls = scheme == "https"
+        self.basePath = path
+        self.hostHeader = "\(hostPart):\(port)"
     }
 
     /// The URL of an API path on this replica (`/v1/chat/completions`, `/health`).

@@ -76,16 +76,17 @@ public final class Gateway: Sendable {
             try? await client.shutdown()
             throw error
         }
-        let routes = GatewayRoutes.build(core: core, client: client, batch: batch) { [self] in
+        let routes = GatewayRoutes.build(core: core, batch: batch) { [self] in
             try await self.reloadFromFile()
         }
         let app = Application(
             router: routes,
-            server: .http1(
+            server: GatewayChildChannel.builder(
                 configuration: .init(
                     additionalChannelHandlers: [ReceiveBufferSizer()],
                     idleTimeout: .milliseconds(Int64(configuration.listen.idleTimeoutSeconds * 1_000))
-                )
+                ),
+                proxy: CompletionProxy(core: core, connector: UpstreamConnector(configuration))
             ),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.listen.host, port: configuration.listen.port),
@@ -105,6 +106,7 @@ public final class Gateway: Sendable {
         }
         // Shut down in reverse order: the notifier first (refuse new requests), then the server (drain), then
         // the background services and the client.
+        services.append(ExchangeDrain(core: core))  // stops after the server: lets spliced streams end
         services.append(app)
         services.append(ShutdownNotifier(core: core))
         var groupConfiguration = ServiceGroupConfiguration(

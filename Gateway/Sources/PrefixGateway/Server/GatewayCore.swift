@@ -18,6 +18,7 @@ final class GatewayCore: Sendable {
     let retryAdvice: RetryAdvice
     private let runtimeBox: NIOLockedValueBox<GatewayRuntime>
     private let shuttingDownFlag = Atomic<Bool>(false)
+    private let exchanges = Atomic<Int>(0)
 
     init(configuration: GatewayConfiguration, source: String, logger: Logger) throws(GatewayConfigurationError) {
         try configuration.validate(source: source)
@@ -52,4 +53,10 @@ final class GatewayCore: Sendable {
 
     /// Starts refusing new requests.
     func beginShutdown() { shuttingDownFlag.store(true, ordering: .relaxed) }
+
+    /// Completion exchanges started and not yet ended (``ExchangeDrain`` waits for them).
+    var openExchanges: Int { exchanges.load(ordering: .relaxed) }
+
+    /// Counts an exchange in (`opened`) or out.
+    func countExchange(opened: Bool) { exchanges.add(opened ? 1 : -1, ordering: .relaxed) }
 }

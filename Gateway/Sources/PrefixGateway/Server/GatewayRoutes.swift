@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -7,7 +6,8 @@ import PrefixRouter
 
 /// The gateway's HTTP surface.
 ///
-/// - `POST /v1/chat/completions`, `POST /v1/completions`: the proxied inference endpoints.
+/// - `POST /v1/chat/completions`, `POST /v1/completions`: the proxied inference endpoints, served before
+///   this router by ``CompletionIntake`` (only their 405 answers come from here).
 /// - `GET /v1/models`: the configured models.
 /// - `GET /health`: the gateway itself (503 once shutdown began).
 /// - `GET /metrics`: Prometheus text.
@@ -17,7 +17,6 @@ import PrefixRouter
 enum GatewayRoutes {
     static func build(
         core: GatewayCore,
-        client: HTTPClient,
         batch: BatchService? = nil,
         reload: @escaping @Sendable () async throws -> Void
     )
@@ -32,13 +31,8 @@ enum GatewayRoutes {
         ]
         if batch != nil { endpoints.merge(BatchRoutes.endpoints) { $1 } }
         router.add(middleware: EndpointGuard<BasicRequestContext>(endpoints))
-        let proxy = CompletionProxy(core: core, client: client)
-        router.post("v1/chat/completions") { request, context in
-            await proxy.handleInChildTask(request, context: context, endpoint: .chatCompletions)
-        }
-        router.post("v1/completions") { request, context in
-            await proxy.handleInChildTask(request, context: context, endpoint: .completions)
-        }
+        // POST /v1/chat/completions and /v1/completions never reach this router: CompletionIntake serves them
+        // in the connection's channel (GatewayChildChannel). They are listed above for the 405 answers.
         router.get("v1/models") { request, _ -> Response in
             let runtime = core.runtime
             guard runtime.admitsClient(request.headers) else { return APIError.unauthorized.response() }
