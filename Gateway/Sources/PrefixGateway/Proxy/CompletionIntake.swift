@@ -99,7 +99,11 @@ final class CompletionIntake: ChannelDuplexHandler, RemovableChannelHandler {
     /// The connection closed (seen through the close future: Hummingbird's connection-state handler, before
     /// this one, does not pass `channelInactive` on).
     private func closed() {
-        if case .exchanging(let exchange) = mode { exchange.clientGone() }
+        switch mode {
+        case .exchanging(let exchange): exchange.clientGone()
+        case .reading(let admitted, _): _ = proxy.bodyUnreadable(admitted)  // counted as before: a 400
+        default: break
+        }
         mode = .ending(requestEnded: true, answered: true)
         decideHummingbird(nil)
     }
@@ -141,7 +145,10 @@ final class CompletionIntake: ChannelDuplexHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
-        case .reading, .exchanging, .ending:
+        case .reading(let admitted, _):
+            mode = .ending(requestEnded: true, answered: false)
+            answer(proxy.bodyUnreadable(admitted))
+        case .exchanging, .ending:
             context.close(promise: nil)
         }
     }

@@ -87,6 +87,16 @@ struct CompletionProxy: Sendable {
         )
     }
 
+    /// The answer to a body that could not be read (malformed, or the client left while sending it).
+    func bodyUnreadable(_ admitted: Admitted) -> Refusal {
+        refuse(
+            .invalidRequest("The request body could not be read.", param: nil),
+            endpoint: admitted.endpoint,
+            requestID: admitted.requestID,
+            logger: admitted.logger
+        )
+    }
+
     /// Decodes the whole body and builds the routing key: the exchange to start, or the answer.
     func prepare(
         _ admitted: Admitted,
