@@ -1,9 +1,12 @@
 import AsyncHTTPClient
+import Foundation
 import Hummingbird
 import HummingbirdTesting
 import MockEngine
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import PrefixRouter
 import Synchronization
 import Testing
@@ -134,6 +137,51 @@ struct ExchangeTests {
                 #expect(refused.headers.first(name: "connection") == "close")
             }
             #expect(try await harness.get("/v1/chat/completions").status == 405)
+            try await harness.expectIdle()
+        }
+    }
+
+    /// Collects everything a connection receives until the server closes it.
+    private final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let received: EventLoopPromise<String>
+        private let bytes = NIOLockedValueBox(ByteBuffer())
+
+        init(_ promise: EventLoopPromise<String>) { received = promise }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var chunk = unwrapInboundIn(data)
+            bytes.withLockedValue { _ = $0.writeBuffer(&chunk) }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            received.succeed(bytes.withLockedValue { String(buffer: $0) })
+        }
+    }
+
+    // Catches: a completion pipelined behind a request for Hummingbird answered before it (HTTP/1.1 answers
+    // come in request order), or never.
+    @Test("a completion pipelined behind a Hummingbird request is answered after it, in order")
+    func pipelined() async throws {
+        try await withGateway(engines: 1) { harness in
+            let body = harness.chat([("user", "hi")], stream: false)
+            let requests =
+                "GET /health HTTP/1.1\r\nhost: gateway\r\n\r\n"
+                + "POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\ncontent-type: application/json\r\n"
+                + "content-length: \(body.utf8.count)\r\n\r\n\(body)"
+            let group = MultiThreadedEventLoopGroup.singleton
+            let promise = group.next().makePromise(of: String.self)
+            let collector = Collector(promise)
+            let channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in channel.pipeline.addHandler(collector) }
+                .connect(host: "127.0.0.1", port: harness.port)
+                .get()
+            try await channel.writeAndFlush(ByteBuffer(string: requests))
+            let text = try await promise.futureResult.get()
+            let health = try #require(text.range(of: #"{"status":"ok"}"#), "\(text)")
+            let completion = try #require(text.range(of: #""object":"chat.completion""#), "\(text)")
+            #expect(health.lowerBound < completion.lowerBound)
+            #expect(text.components(separatedBy: "HTTP/1.1 200 OK").count == 3, "two answers: \(text)")
             try await harness.expectIdle()
         }
     }
