@@ -185,4 +185,21 @@ struct ExchangeTests {
             try await harness.expectIdle()
         }
     }
+
+    // Catches: exchanges outliving the gateway's run (they hold no task the service group could cancel).
+    @Test("streams still open when the shutdown grace period ends are closed, and everything is released")
+    func gracePeriodEnds() async throws {
+        let slow = MockEngineConfiguration(models: [testModel], decodeTokensPerSecond: 5, defaultMaxTokens: 1_000)
+        try await gatewayFixture(engines: 1, engine: slow, configure: { $0.shutdown.gracePeriodSeconds = 0.5 }).run {
+            harness in
+            let (task, _) = try await openStream(harness, "a long story")
+            await harness.gateway.triggerGracefulShutdown()
+            try await harness.eventually("the engine saw the cancellation") {
+                harness.engines[0].stats.requestsCancelled == 1
+            }
+            task.cancel()
+            _ = await task.result
+            try await harness.expectIdle()
+        }
+    }
 }

@@ -187,7 +187,7 @@ final class CompletionIntake: ChannelDuplexHandler, RemovableChannelHandler {
             mode = .reading(admitted, body)
         case (.reading(let admitted, let body), .end):
             mode = .idle
-            switch proxy.prepare(admitted, body: body, client: self, eventLoop: context.eventLoop) {
+            switch proxy.prepare(admitted, body: body, client: self, channel: context.channel) {
             case .success(let exchange):
                 mode = .exchanging(exchange)
                 exchange.start()

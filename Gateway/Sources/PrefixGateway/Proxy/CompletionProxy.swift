@@ -102,7 +102,7 @@ struct CompletionProxy: Sendable {
         _ admitted: Admitted,
         body: ByteBuffer,
         client: CompletionIntake,
-        eventLoop: any EventLoop
+        channel: any Channel
     ) -> Result<Exchange, Refusal> {
         let endpoint = admitted.endpoint
         let parsed: CompletionRequest
@@ -164,7 +164,7 @@ struct CompletionProxy: Sendable {
             record: record,
             connector: connector,
             client: client,
-            eventLoop: eventLoop,
+            channel: channel,
             request: Exchange.Request(
                 body: upstreamBody,
                 routing: routing,

@@ -63,13 +63,13 @@ final class Exchange {
         record: RequestRecord,
         connector: UpstreamConnector,
         client: CompletionIntake,
-        eventLoop: any EventLoop,
+        channel: any Channel,
         request: Request
     ) {
         self.record = record
         self.connector = connector
         self.client = client
-        self.eventLoop = eventLoop
+        self.eventLoop = channel.eventLoop
         self.request = request
         self.usage = request.usage
         // The routing key's hashes are kept only where the usage is read: every non-streamed answer, and
@@ -80,7 +80,7 @@ final class Exchange {
         self.retriesLeft = record.core.configuration.upstream.retries
         self.excluded = request.exclusions
         self.filter = request.usage.map(UsageFilter.init(plan:))
-        record.core.countExchange(opened: true)
+        record.core.exchanges.insert(ObjectIdentifier(self), channel: channel)
     }
 
     var core: GatewayCore { record.core }
@@ -132,7 +132,7 @@ final class Exchange {
         if case .finished = state { return }
         state = .finished
         request = nil
-        core.countExchange(opened: false)
+        core.exchanges.remove(ObjectIdentifier(self))
         lease?.release()
         lease = nil
         record.finish(status: status, replica: replica, note: note)

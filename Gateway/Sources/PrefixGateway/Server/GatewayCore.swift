@@ -18,7 +18,8 @@ final class GatewayCore: Sendable {
     let retryAdvice: RetryAdvice
     private let runtimeBox: NIOLockedValueBox<GatewayRuntime>
     private let shuttingDownFlag = Atomic<Bool>(false)
-    private let exchanges = Atomic<Int>(0)
+    /// The completion exchanges open now.
+    let exchanges = OpenExchanges()
 
     init(configuration: GatewayConfiguration, source: String, logger: Logger) throws(GatewayConfigurationError) {
         try configuration.validate(source: source)
@@ -54,9 +55,4 @@ final class GatewayCore: Sendable {
     /// Starts refusing new requests.
     func beginShutdown() { shuttingDownFlag.store(true, ordering: .relaxed) }
 
-    /// Completion exchanges started and not yet ended (``ExchangeDrain`` waits for them).
-    var openExchanges: Int { exchanges.load(ordering: .relaxed) }
-
-    /// Counts an exchange in (`opened`) or out.
-    func countExchange(opened: Bool) { exchanges.add(opened ? 1 : -1, ordering: .relaxed) }
 }
