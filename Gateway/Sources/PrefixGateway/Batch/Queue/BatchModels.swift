@@ -123,6 +123,12 @@ public enum ItemOutcome: Sendable, Equatable {
     case response(statusCode: Int, requestID: String, body: [UInt8])
     /// No usable answer (connection failures exhausted the attempts, an unknown model…): the error file.
     case error(code: String, message: String)
+
+    /// Whether the item goes to the output file (a 2xx answer) rather than the error file.
+    public var isSuccess: Bool {
+        if case .response(let statusCode, _, _) = self { return (200..<300).contains(statusCode) }
+        return false
+    }
 }
 
 /// A webhook delivery taken from the outbox.
