@@ -3,6 +3,8 @@
 Phases, all on loopback against one mock fleet started here (and stopped here, by pid):
 
   direct    the N requests sent straight to the engines at the fleet's concurrency (max-running per engine);
+  proxied   the same N requests through the gateway as interactive calls, at the same concurrency: the
+            gateway's CPU per item without the queue, to subtract from a batch run's (optional);
   sqlite    the same N requests as one batch through prefix-gateway on a SQLite queue;
   postgres  the same on PostgreSQL ($PREFIXGATEWAY_POSTGRES_URL);
   ttfb      interactive streams through the gateway (load-generator), without a batch, then while an N-item
@@ -32,12 +34,16 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 MODEL = "bt-model"
 
 
-def cpu_seconds(pid):
-    """utime + stime of a process, in seconds (0 when it is gone)."""
+def cpu_seconds(pid, reaped_children=False):
+    """utime + stime of a process, in seconds (0 when it is gone); with `reaped_children`, plus those of its
+    children that ended (cutime + cstime)."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        own = int(fields[11]) + int(fields[12])
+        if reaped_children:
+            own += int(fields[13]) + int(fields[14])
+        return own / CLOCK_TICKS
     except (OSError, IndexError, ValueError):
         return 0.0
 
@@ -66,14 +72,20 @@ def machine_cpu():
     return sum(values) - idle, sum(values)
 
 
+def tree_seconds(pid):
+    """CPU seconds of a process, its live children and its ended ones (a PostgreSQL server's backends)."""
+    return cpu_seconds(pid, reaped_children=True) + sum(cpu_seconds(child) for child in children(pid))
+
+
 class Meter:
-    """Load average, machine CPU use and the CPU seconds of chosen processes over one phase."""
+    """Load average, machine CPU use and the CPU seconds of chosen processes over one phase. A value of
+    `pids` is a list of pids, or a function giving the total CPU seconds of a group (read at start and end)."""
 
     def __init__(self, pids):
         self.pids = dict(pids)
         self.load_start = os.getloadavg()
         self.cpu_start = machine_cpu()
-        self.proc_start = {name: sum(cpu_seconds(p) for p in ps) for name, ps in self.pids.items()}
+        self.proc_start = {name: self.seconds(ps) for name, ps in self.pids.items()}
         self.self_start = resource.getrusage(resource.RUSAGE_SELF)
         self.wall_start = time.monotonic()
 
@@ -82,9 +94,7 @@ class Meter:
         busy1, total1 = machine_cpu()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         wall = time.monotonic() - self.wall_start
-        processes = {
-            name: sum(cpu_seconds(p) for p in ps) - self.proc_start[name] for name, ps in self.pids.items()
-        }
+        processes = {name: self.seconds(ps) - self.proc_start[name] for name, ps in self.pids.items()}
         processes["driver (this script)"] = (
             usage.ru_utime + usage.ru_stime - self.self_start.ru_utime - self.self_start.ru_stime
         )
@@ -95,6 +105,10 @@ class Meter:
             "wall": wall,
             "cpu": processes,
         }
+
+    @staticmethod
+    def seconds(group):
+        return group() if callable(group) else sum(cpu_seconds(p) for p in group)
 
 
 class Processes:
@@ -388,16 +402,17 @@ def fleet(args, processes, work):
     return ports, pids
 
 
-def postgres_pids(url):
-    """The PostgreSQL server's processes (postmaster and its children), from scripts/postgres's data folder."""
+def postgres_seconds(url):
+    """A function giving the PostgreSQL server's CPU seconds (postmaster, backends live and ended), found from
+    scripts/postgres's data folder; 0 when it cannot be found."""
     port = re.search(r":(\d+)/", url or "")
     folder = os.environ.get("PREFIXGATEWAY_PG_DIR", f"/tmp/prefixgateway-pg-{port.group(1) if port else 55432}")
     try:
         with open(f"{folder}/postmaster.pid") as handle:
             master = int(handle.readline())
     except (OSError, ValueError):
-        return []
-    return [master] + children(master)
+        return lambda: 0.0
+    return lambda: tree_seconds(master)
 
 
 def phase_direct(args, lines, ports, engine_pids):
@@ -413,12 +428,28 @@ def phase_direct(args, lines, ports, engine_pids):
     }
 
 
+def phase_proxied(args, processes, work, lines, ports, engine_pids):
+    gateway = Gateway(args, processes, work, ports, "sqlite", "gateway-proxied")
+    payloads = [json.dumps(line["body"]).encode() for line in lines]
+    meter = Meter({"gateway": [gateway.process.pid], "engines": engine_pids})
+    started = time.monotonic()
+    concurrency = args.max_running * len(ports)
+    statuses = asyncio.run(drive_direct([gateway.port], concurrency, payloads))
+    elapsed = time.monotonic() - started
+    measured = meter.stop()
+    processes.stop(gateway.process)
+    return {
+        "kind": "proxied", "items": len(payloads), "seconds": elapsed, "rate": len(payloads) / elapsed,
+        "statuses": statuses, "ok": statuses == {200: len(payloads)}, "measured": measured,
+    }
+
+
 def phase_batch(args, processes, work, lines, ports, engine_pids, store):
     gateway = Gateway(args, processes, work, ports, store, f"gateway-{store}")
     data = ("\n".join(json.dumps(line) for line in lines) + "\n").encode()
     pids = {"gateway": [gateway.process.pid], "engines": engine_pids}
     if store == "postgres":
-        pids["postgresql"] = postgres_pids(args.postgres_url)
+        pids["postgresql"] = postgres_seconds(args.postgres_url)
     meter = Meter(pids)
     batch, drain, total = run_batch(gateway, data, len(lines))
     measured = meter.stop()
@@ -488,7 +519,7 @@ def report(args, results, started_at):
         f"pauseAboveInteractiveShare {args.pause_above:g}, pollSeconds 0.05. {os.cpu_count()} cores."
     )
     say("")
-    throughput = [r for r in results if r["kind"] in ("direct", "sqlite", "postgres")]
+    throughput = [r for r in results if r["kind"] in ("direct", "proxied", "sqlite", "postgres")]
     direct = next((r for r in throughput if r["kind"] == "direct"), None)
     if throughput:
         say("| Run | Items | Drain s | Items/s | × direct | Finalized s | Check | Load start→end | Machine CPU |")
@@ -511,6 +542,17 @@ def report(args, results, started_at):
             for name, seconds in r["measured"]["cpu"].items():
                 say(f"| {r['kind']} | {name} | {seconds:.1f} | {seconds / r['items'] * 1e3:.2f} |")
         say("")
+        proxied = next((r for r in throughput if r["kind"] == "proxied"), None)
+        if proxied:
+            base = proxied["measured"]["cpu"]["gateway"] / proxied["items"] * 1e3
+            for r in throughput:
+                if r["kind"] in ("sqlite", "postgres"):
+                    extra = r["measured"]["cpu"]["gateway"] / r["items"] * 1e3 - base
+                    say(
+                        f"Gateway CPU per item, {r['kind']} batch minus the same requests proxied: "
+                        f"{extra:.2f} ms (the queue's CPU in the gateway: claim, result write, finalize, polls)."
+                    )
+            say("")
         queued = [r for r in throughput if r.get("operations")]
         if queued:
             say("Queue operations as the gateway waited for them (`gateway_batch_queue_operation_seconds`):")
@@ -606,6 +648,8 @@ def main():
                 print(f"== {phase}", file=sys.stderr, flush=True)
                 if phase == "direct":
                     results.append(phase_direct(args, lines, ports, engine_pids))
+                elif phase == "proxied":
+                    results.append(phase_proxied(args, processes, work, lines, ports, engine_pids))
                 elif phase in ("sqlite", "postgres"):
                     results.append(phase_batch(args, processes, work, lines, ports, engine_pids, phase))
                 elif phase == "ttfb":

@@ -37,3 +37,19 @@ extension GatewayMetrics {
         counter("gateway_batch_items_finished_total", [("outcome", outcome)]).increment()
     }
 }
+
+extension GatewayMetrics {
+    /// Sets the batch queue's gauges, right before rendering: `gateway_batches{status}` (every batch stored,
+    /// by status), `gateway_batch_open_items{state}` (items of batches that have not ended, by state: the
+    /// backlog is `state="queued"`, progress `succeeded` + `failed`), and `gateway_batch_dispatching_items`
+    /// (items this process is sending now). Every status and state is exported, zeros included.
+    func update(batchDepth depth: BatchQueueDepth, dispatching: Int) {
+        for status in BatchStatus.allCases {
+            gauge("gateway_batches", [("status", status.rawValue)]).record(depth.batchesByStatus[status.rawValue] ?? 0)
+        }
+        for state in ItemState.all {
+            gauge("gateway_batch_open_items", [("state", state)]).record(depth.openItemsByState[state] ?? 0)
+        }
+        gauge("gateway_batch_dispatching_items", []).record(dispatching)
+    }
+}
