@@ -26,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -469,6 +470,39 @@ def phase_batch(args, processes, work, lines, ports, engine_pids, store):
     }
 
 
+class EngineSampler:
+    """Polls the engines' `vllm:num_requests_waiting` / `_running` every 0.25 s in a thread: the most
+    requests any engine kept waiting for a running slot, and the fleet's most running."""
+
+    def __init__(self, ports):
+        self.ports = ports
+        self.max_waiting = 0
+        self.max_running = 0
+        self.samples = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.done.wait(0.25):
+            running = 0
+            for port in self.ports:
+                try:
+                    text = http("GET", f"http://127.0.0.1:{port}/metrics", timeout=2)[1].decode()
+                except OSError:
+                    continue
+                waiting = sum(metric_values(text, "vllm:num_requests_waiting").values())
+                running += sum(metric_values(text, "vllm:num_requests_running").values())
+                self.max_waiting = max(self.max_waiting, int(waiting))
+            self.max_running = max(self.max_running, int(running))
+            self.samples += 1
+
+    def stop(self):
+        self.done.set()
+        self.thread.join()
+        return {"max_waiting": self.max_waiting, "max_running": self.max_running, "samples": self.samples}
+
+
 def phase_ttfb(args, processes, work, lines, ports, engine_pids):
     gateway = Gateway(args, processes, work, ports, "sqlite", "gateway-ttfb")
     target = f"127.0.0.1:{gateway.port}"
@@ -478,8 +512,9 @@ def phase_ttfb(args, processes, work, lines, ports, engine_pids):
 
     def interactive(name):
         meter = Meter(pids)
+        sampler = EngineSampler(ports)
         result = load_generator(args, target, args.interactive_streams, args.interactive_rate, name)
-        runs.append({"name": name, "result": result, "measured": meter.stop()})
+        runs.append({"name": name, "result": result, "measured": meter.stop(), "engines": sampler.stop()})
 
     interactive("without batch")
     file_id = gateway.upload(data)
@@ -582,8 +617,11 @@ def report(args, results, started_at):
             f"still open at its end. Batch check: {'ok' if r['check']['ok'] else r['check']}."
         )
         say("")
-        say("| Interactive run | Streams ok | 429s | Other errors | TTFB p50 ms | p90 ms | p99 ms | max ms | Load start→end |")
-        say("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        say(
+            "| Interactive run | Streams ok | 429s | Other errors | TTFB p50 ms | p90 ms | p99 ms | max ms | "
+            "Engines: most waiting / most running | Load start→end | Machine CPU |"
+        )
+        say("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
         for run in r["runs"]:
             result, m = run["result"], run["measured"]
             errors = dict(result.get("errors", {}))
@@ -592,7 +630,8 @@ def report(args, results, started_at):
             say(
                 f"| {run['name']} | {result['ok']}/{result['streams']} | {too_many} | {sum(errors.values())} | "
                 f"{ttfb['p50']:.1f} | {ttfb['p90']:.1f} | {ttfb['p99']:.1f} | {ttfb['max']:.1f} | "
-                f"{m['load_start']:.2f}→{m['load_end']:.2f} |"
+                f"{run['engines']['max_waiting']} / {run['engines']['max_running']} | "
+                f"{m['load_start']:.2f}→{m['load_end']:.2f} | {m['machine_busy'] * 100:.0f} % |"
             )
         base = r["runs"][0]["result"]["ttfbMilliseconds"]
         loaded = r["runs"][1]["result"]["ttfbMilliseconds"]
