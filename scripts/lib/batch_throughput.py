@@ -9,6 +9,9 @@ Phases, all on loopback against one mock fleet started here (and stopped here, b
   postgres  the same on PostgreSQL ($PREFIXGATEWAY_POSTGRES_URL);
   ttfb      interactive streams through the gateway (load-generator), without a batch, then while an N-item
             batch drains (SQLite queue); time to first byte and 429s.
+  control   the same interactive streams while the N requests (with the batch's priority) are proxied
+            through the gateway as ordinary calls at the batch's concurrency instead: the same load on the
+            same cores without the queue, to tell the queue's effect on TTFB from the load's (optional).
 
 Every phase records the load average and the machine's CPU use, and the CPU seconds of each process.
 Prints a Markdown report; exits non-zero when an item is lost, answered twice or answered with an error.
@@ -538,6 +541,29 @@ def phase_ttfb(args, processes, work, lines, ports, engine_pids):
     }
 
 
+def phase_control(args, processes, work, lines, ports, engine_pids):
+    gateway = Gateway(args, processes, work, ports, "sqlite", "gateway-control")
+    target = f"127.0.0.1:{gateway.port}"
+    payloads = [json.dumps(dict(line["body"], priority=10)).encode() for line in lines]
+    per_replica = int(args.max_running * (1 - args.reserved_share))
+    background = {}
+
+    def drive():
+        background["statuses"] = asyncio.run(drive_direct([gateway.port], per_replica * len(ports), payloads))
+
+    thread = threading.Thread(target=drive, daemon=True)
+    thread.start()
+    time.sleep(args.warmup)
+    meter = Meter({"gateway": [gateway.process.pid], "engines": engine_pids})
+    sampler = EngineSampler(ports)
+    result = load_generator(args, target, args.interactive_streams, args.interactive_rate, "control")
+    run = {"name": "requests proxied (control)", "result": result, "measured": meter.stop(), "engines": sampler.stop()}
+    thread.join()
+    processes.stop(gateway.process)
+    ok = background.get("statuses") == {200: len(payloads)}
+    return {"kind": "control", "runs": [run], "background": background.get("statuses"), "ok": ok}
+
+
 # --- report ----------------------------------------------------------------------------------------------------
 
 
@@ -606,9 +632,12 @@ def report(args, results, started_at):
                         per_item += op["seconds"] / r["items"] * 1e3
                 say(f"| {r['kind']} | **claim + finish + finalize** | | | | **{per_item:.3f}** |")
             say("")
+    control = next((r for r in results if r["kind"] == "control"), None)
     for r in results:
         if r["kind"] != "ttfb":
             continue
+        if control:
+            r = dict(r, runs=r["runs"] + control["runs"])
         say(
             f"Interactive streams through the gateway: {args.interactive_streams} at {args.interactive_rate:g}/s, "
             f"max_tokens {args.interactive_tokens}, ~{args.interactive_prompt_bytes} prompt bytes (load-generator; "
@@ -624,6 +653,8 @@ def report(args, results, started_at):
         say("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
         for run in r["runs"]:
             result, m = run["result"], run["measured"]
+            if run["name"].endswith("(control)") and control["background"] != {200: args.items}:
+                run["name"] += f" background {control['background']}"
             errors = dict(result.get("errors", {}))
             too_many = errors.pop("status_429", 0)
             ttfb = result["ttfbMilliseconds"]
@@ -689,6 +720,8 @@ def main():
                     results.append(phase_direct(args, lines, ports, engine_pids))
                 elif phase == "proxied":
                     results.append(phase_proxied(args, processes, work, lines, ports, engine_pids))
+                elif phase == "control":
+                    results.append(phase_control(args, processes, work, lines, ports, engine_pids))
                 elif phase in ("sqlite", "postgres"):
                     results.append(phase_batch(args, processes, work, lines, ports, engine_pids, phase))
                 elif phase == "ttfb":
