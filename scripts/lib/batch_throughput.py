@@ -11,7 +11,8 @@ Phases, all on loopback against one mock fleet started here (and stopped here, b
             batch drains (SQLite queue); time to first byte and 429s.
   control   the same interactive streams while the N requests (with the batch's priority) are proxied
             through the gateway as ordinary calls at the batch's concurrency instead: the same load on the
-            same cores without the queue, to tell the queue's effect on TTFB from the load's (optional).
+            same cores without the queue, to tell the queue's effect on TTFB from the load's (optional; its row
+            is printed in the ttfb table, so run it with ttfb; alone it is in the .json only).
 
 Every phase records the load average and the machine's CPU use, and the CPU seconds of each process.
 Prints a Markdown report; exits non-zero when an item is lost, answered twice or answered with an error.
@@ -35,6 +36,9 @@ import urllib.request
 import uuid
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Bounds: one direct or proxied request, and one batch (create → ended).
+REQUEST_SECONDS = 120
+BATCH_SECONDS = 1_800
 MODEL = "bt-model"
 
 
@@ -235,7 +239,9 @@ async def drive_direct(ports, per_engine, payloads):
             except asyncio.QueueEmpty:
                 return
             try:
-                status = await post_once(port, payload)
+                status = await asyncio.wait_for(post_once(port, payload), REQUEST_SECONDS)
+            except asyncio.TimeoutError:
+                status = "timeout"
             except OSError as error:
                 status = f"error {error.__class__.__name__}"
             statuses[status] = statuses.get(status, 0) + 1
@@ -350,8 +356,8 @@ def run_batch(gateway, data, total, poll=0.2):
             drained = time.monotonic()
         if batch["status"] in ("completed", "failed", "expired", "cancelled"):
             break
-        if time.monotonic() - started > 3_600:
-            raise RuntimeError("the batch did not finish within an hour")
+        if time.monotonic() - started > BATCH_SECONDS:
+            raise RuntimeError(f"the batch did not end within {BATCH_SECONDS} s")
     ended = time.monotonic()
     drained = drained or ended
     return batch, drained - started, ended - started
@@ -528,7 +534,10 @@ def phase_ttfb(args, processes, work, lines, ports, engine_pids):
     after = gateway.batch(batch["id"])["request_counts"]
     drained_during = (after["completed"] + after["failed"]) - (before["completed"] + before["failed"])
     still_open = len(lines) - (after["completed"] + after["failed"])
+    deadline = time.monotonic() + BATCH_SECONDS
     while gateway.batch(batch["id"])["status"] not in ("completed", "failed", "expired", "cancelled"):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the batch did not end within {BATCH_SECONDS} s")
         time.sleep(0.5)
     interactive("without batch, again")
     final = gateway.batch(batch["id"])
