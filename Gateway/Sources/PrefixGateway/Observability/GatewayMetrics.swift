@@ -29,7 +29,8 @@ final class GatewayMetrics: Sendable {
         self.factory = factory
     }
 
-    private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+    /// The counter `label` with `dimensions`, created on first use.
+    func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
         let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
         return counters.withLockedValue { counters in
             if let counter = counters[key] { return counter }
@@ -39,7 +40,8 @@ final class GatewayMetrics: Sendable {
         }
     }
 
-    private func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
+    /// The timer (a histogram) `label` with `dimensions`, created on first use.
+    func timer(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Timer {
         let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
         return timers.withLockedValue { timers in
             if let timer = timers[key] { return timer }
@@ -49,7 +51,8 @@ final class GatewayMetrics: Sendable {
         }
     }
 
-    private func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
+    /// The gauge `label` with `dimensions`, created on first use.
+    func gauge(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Gauge {
         let key = label + dimensions.map { "|\($0.0)=\($0.1)" }.joined()
         return gauges.withLockedValue { gauges in
             if let gauge = gauges[key] { return gauge }

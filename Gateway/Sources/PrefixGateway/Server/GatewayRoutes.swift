@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import PrefixRouter
 
@@ -45,6 +46,14 @@ enum GatewayRoutes {
         }
         router.get("metrics") { _, _ -> Response in
             core.metrics.update(from: core.router.snapshot(), inFlight: core.gate.current)
+            if let batch {
+                do {
+                    let depth = try await batch.queue.depth()
+                    core.metrics.update(batchDepth: depth, dispatching: batch.dispatcher.runningItems)
+                } catch {
+                    core.logger.error("batch queue: counting for /metrics failed", metadata: ["error": "\(error)"])
+                }
+            }
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -34,6 +34,15 @@ extension APIError {
         )
     }
 
+    /// 422 for an `Idempotency-Key` already used with another request (draft-ietf-httpapi-idempotency-key-header).
+    static let idempotencyKeyReused = APIError(
+        status: .unprocessableContent,
+        message: "This Idempotency-Key was used with another request in the last 24 hours.",
+        type: "invalid_request_error",
+        param: "Idempotency-Key",
+        code: "idempotency_key_reused"
+    )
+
     /// 500 when the queue's database failed.
     static let storeFailed = APIError(
         status: .internalServerError,

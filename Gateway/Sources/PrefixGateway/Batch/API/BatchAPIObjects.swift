@@ -126,7 +126,7 @@ struct BatchList: Encodable {
 }
 
 /// `POST /v1/batches`'s body.
-struct CreateBatchRequest: Decodable {
+struct CreateBatchRequest: Codable {
     var inputFileID: String
     var endpoint: String
     var completionWindow: String

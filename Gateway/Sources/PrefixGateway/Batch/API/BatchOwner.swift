@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 
@@ -12,11 +11,6 @@ enum BatchOwner {
         var token = Substring(value)
         if token.lowercased().hasPrefix("bearer ") { token = token.dropFirst("bearer ".count) }
         let key = token.trimmingCharacters(in: .whitespaces)
-        let digest = SHA256.hash(data: Array(key.utf8))
-        return "key:"
-            + digest.map { byte in
-                let text = String(byte, radix: 16)
-                return byte < 16 ? "0" + text : text
-            }.joined()
+        return "key:" + HexDigest.sha256(Array(key.utf8))
     }
 }

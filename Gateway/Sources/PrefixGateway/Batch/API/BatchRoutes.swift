@@ -156,6 +156,26 @@ struct BatchHandlers: Sendable {
                 param: "metadata"
             ).response()
         }
+        var idempotency: IdempotencyClaim?
+        switch BatchIdempotency.header(request.headers) {
+        case .absent:
+            break
+        case .invalid:
+            return APIError.invalidRequest(
+                "Idempotency-Key: expected 1 to \(BatchIdempotency.maxKeyLength) visible ASCII characters.",
+                param: "Idempotency-Key"
+            ).response()
+        case .key(let key):
+            let claim = IdempotencyClaim(
+                key: key,
+                fingerprint: BatchIdempotency.fingerprint(input),
+                notBefore: batch.clock.nowMillis() - BatchIdempotency.windowMillis
+            )
+            if let existing = try await queue.idempotentBatch(owner: owner, key: key, notBefore: claim.notBefore) {
+                return try await replay(existing, claim: claim, owner: owner)
+            }
+            idempotency = claim
+        }
         guard let file = try await queue.file(id: input.inputFileID, owner: owner),
             let content = try await queue.fileContent(id: input.inputFileID, owner: owner)
         else { return APIError.noSuch("File", input.inputFileID).response() }
@@ -207,7 +227,15 @@ struct BatchHandlers: Sendable {
             record.inProgressAt = nil
             record.failedAt = now
         }
-        try await queue.insertBatch(record, items: items, webhook: settings.webhook != nil)
+        let insertion = try await queue.insertBatch(
+            record,
+            items: items,
+            webhook: settings.webhook != nil,
+            idempotency: idempotency
+        )
+        if let idempotency, insertion != .inserted {  // a concurrent request with the key won
+            return try await replay(insertion, claim: idempotency, owner: owner)
+        }
         return GatewayRoutes.json(BatchObject(batch: record))
     }
 

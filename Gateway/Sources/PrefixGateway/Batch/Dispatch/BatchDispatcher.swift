@@ -62,30 +62,39 @@ final class BatchDispatcher: Service, Sendable {
         guard budget > 0 else { return .milliseconds(5) }  // no database call: capacity frees as items end
         let claimed: [ClaimedItem]
         do {
-            claimed = try await queue.claim(
-                worker: worker,
-                limit: min(budget, 64),
-                now: clock.nowMillis(),
-                leaseMillis: leaseMillis
-            )
+            claimed = try await timed(.claim) {
+                try await queue.claim(
+                    worker: worker,
+                    limit: min(budget, 64),
+                    now: clock.nowMillis(),
+                    leaseMillis: leaseMillis
+                )
+            }
         } catch {
             logger.error("batch queue: claim failed", metadata: ["error": "\(error)"])
             return poll
         }
+        if !claimed.isEmpty { runner.core.metrics.batchItemsClaimed(claimed.count) }
         for item in claimed {
-            running.add(1, ordering: .relaxed)
-            group.addTask {
-                await self.execute(item)
-                self.running.subtract(1, ordering: .relaxed)
+            // Routed here, before the next capacity check: that check then counts this item's slot and lease.
+            switch runner.route(item) {
+            case .routed(let routed):
+                running.add(1, ordering: .relaxed)
+                group.addTask {
+                    let attempt = await self.runner.send(routed)
+                    self.running.subtract(1, ordering: .relaxed)
+                    await self.record(item, attempt)
+                }
+            case .decided(let attempt):
+                group.addTask { await self.record(item, attempt) }
             }
         }
         if claimed.isEmpty { return poll }
         return claimed.count < min(budget, 64) ? .milliseconds(20) : .zero
     }
 
-    /// One attempt of one item, and its bookkeeping.
-    func execute(_ item: ClaimedItem) async {
-        let attempt = await runner.run(item)
+    /// Writes how one attempt of an item went: its result, or its retry.
+    func record(_ item: ClaimedItem, _ attempt: BatchAttempt) async {
         let now = clock.nowMillis()
         let policy = settings.retryPolicy
         do {
@@ -99,20 +108,24 @@ final class BatchDispatcher: Service, Sendable {
                 }
                 var generator = SystemRandomNumberGenerator()
                 let delay = policy.delayMillis(after: item.attempt, retryAfterMillis: retryAfter, using: &generator)
-                _ = try await queue.reschedule(
-                    item,
-                    worker: worker,
-                    runAt: now + delay,
-                    lastError: reason,
-                    refund: false
-                )
+                _ = try await timed(.reschedule) {
+                    try await queue.reschedule(
+                        item,
+                        worker: worker,
+                        runAt: now + delay,
+                        lastError: reason,
+                        refund: false
+                    )
+                }
                 runner.core.logger.debug(
                     "batch item retried",
                     metadata: ["batch": "\(item.batchID)", "line": "\(item.line)", "reason": "\(reason)"]
                 )
             case .notStarted(let reason):
                 let later = now + Int64(settings.pollSeconds * 1_000)
-                _ = try await queue.reschedule(item, worker: worker, runAt: later, lastError: reason, refund: true)
+                _ = try await timed(.reschedule) {
+                    try await queue.reschedule(item, worker: worker, runAt: later, lastError: reason, refund: true)
+                }
             }
         } catch {
             // The lease lapses and the reaper returns the item: at least once, never lost.
@@ -124,7 +137,11 @@ final class BatchDispatcher: Service, Sendable {
     }
 
     private func write(_ item: ClaimedItem, _ outcome: ItemOutcome, now: Int64) async throws {
-        if try await !queue.finish(item, worker: worker, outcome: outcome, now: now) {
+        let written = try await timed(.finish) {
+            try await queue.finish(item, worker: worker, outcome: outcome, now: now)
+        }
+        runner.core.metrics.batchItemFinished(written ? outcome.isSuccess ? "succeeded" : "failed" : "lease_lost")
+        if !written {
             logger.notice(
                 "batch item answered after its lease was lost; the result of the current claim is kept",
                 metadata: ["batch": "\(item.batchID)", "line": "\(item.line)"]
@@ -148,7 +165,9 @@ final class BatchDispatcher: Service, Sendable {
             try? await Task.sleep(for: interval)
             guard !Task.isCancelled else { return }
             do {
-                try await queue.extendLeases(worker: worker, until: clock.nowMillis() + leaseMillis)
+                _ = try await timed(.extendLeases) {
+                    try await queue.extendLeases(worker: worker, until: clock.nowMillis() + leaseMillis)
+                }
             } catch {
                 logger.error("batch queue: extending leases failed", metadata: ["error": "\(error)"])
             }
@@ -167,18 +186,21 @@ final class BatchDispatcher: Service, Sendable {
     func maintain() async {
         do {
             let now = clock.nowMillis()
-            let reaped = try await queue.reap(now: now, maxAttempts: settings.maxAttempts)
+            let (reaped, ready) = try await timed(.maintain) {
+                (
+                    try await queue.reap(now: now, maxAttempts: settings.maxAttempts),
+                    try await queue.advance(now: now)
+                )
+            }
             if reaped > 0 {
                 logger.notice("batch queue: returned items of lost workers", metadata: ["items": "\(reaped)"])
             }
-            let ready = try await queue.advance(now: now)
             if !ready.isEmpty, let pause = Self.finalizeDelay { try await Task.sleep(for: pause) }
             for id in ready {
-                if let batch = try await queue.finalize(
-                    batchID: id,
-                    now: clock.nowMillis(),
-                    webhook: settings.webhook != nil
-                ) {
+                let finalized = try await timed(.finalize) {
+                    try await queue.finalize(batchID: id, now: clock.nowMillis(), webhook: settings.webhook != nil)
+                }
+                if let batch = finalized {
                     logger.info(
                         "batch finished",
                         metadata: [
@@ -191,5 +213,15 @@ final class BatchDispatcher: Service, Sendable {
         } catch {
             logger.error("batch queue: maintenance failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Runs one queue call and records its duration in `gateway_batch_queue_operation_seconds`.
+    private func timed<T>(
+        _ operation: GatewayMetrics.BatchQueueOperation,
+        _ body: () async throws -> T
+    ) async rethrows -> T {
+        let start = ContinuousClock.now
+        defer { runner.core.metrics.batchQueueOperation(operation, .now - start) }
+        return try await body()
     }
 }

@@ -27,45 +27,76 @@ struct BatchItemRunner: Sendable {
     /// pass the per-replica check on the same snapshot: a replica's batch work never exceeds its batch cap.
     let routingLock = NIOLock()
 
-    func run(_ item: ClaimedItem) async -> BatchAttempt {
+    /// One item routed and holding its admission slot and replica lease, ready to send.
+    struct RoutedItem: Sendable {
+        let item: ClaimedItem
+        let endpoint: CompletionEndpoint
+        let replica: ReplicaEndpoint
+        let lease: LeaseHandle
+    }
+
+    /// How ``route(_:)`` went: a routed item to ``send(_:)``, or an attempt already decided.
+    enum Routing: Sendable {
+        case routed(RoutedItem)
+        case decided(BatchAttempt)
+    }
+
+    /// Routes one item, synchronously: takes a spare admission slot and a replica lease (both held until
+    /// ``send(_:)`` ends), so that the dispatcher's next capacity check already counts it. An item that
+    /// cannot be routed is decided at once (``BatchAttempt/notStarted(reason:)`` or an error line).
+    func route(_ item: ClaimedItem) -> Routing {
         guard let endpoint = CompletionEndpoint(rawValue: item.endpoint) else {
-            return .done(.error(code: "invalid_endpoint", message: "Unknown endpoint \(item.endpoint)."))
+            return .decided(.done(.error(code: "invalid_endpoint", message: "Unknown endpoint \(item.endpoint).")))
         }
         let runtime = core.runtime
         let parsed: CompletionRequest
         do {
             parsed = try CompletionRequest.decode(item.body, endpoint: endpoint)
         } catch {
-            return .done(.error(code: "invalid_body", message: "body: \(error.message)"))
+            return .decided(.done(.error(code: "invalid_body", message: "body: \(error.message)")))
         }
         guard let exclusions = runtime.directory.exclusions[item.model],
             let routing = runtime.keys.routingRequest(for: parsed, sessionKey: parsed.promptCacheKey ?? parsed.user)
         else {
-            return .done(
-                .error(
-                    code: "model_not_found",
-                    message: "The model '\(item.model)' is no longer served by this gateway."
+            return .decided(
+                .done(
+                    .error(
+                        code: "model_not_found",
+                        message: "The model '\(item.model)' is no longer served by this gateway."
+                    )
                 )
             )
         }
         guard core.gate.tryAcquire(keepingFree: capacity.reservedSlots) else {
-            return .notStarted(reason: "no spare admission slot")
+            return .decided(.notStarted(reason: "no spare admission slot"))
         }
-        defer { core.gate.release() }
         let chosen = routingLock.withLock {
             core.router.route(routing, excluding: exclusions + capacity.fullReplicas(core.router.snapshot()))
         }
         guard let decision = chosen else {
-            return .notStarted(reason: "no replica with spare capacity")
+            core.gate.release()
+            return .decided(.notStarted(reason: "no replica with spare capacity"))
         }
         let lease = LeaseHandle(decision.lease)
-        defer { lease.release() }
         guard let replica = runtime.directory.endpoints[decision.replica] else {
-            return .notStarted(reason: "replica removed")
+            lease.release()
+            core.gate.release()
+            return .decided(.notStarted(reason: "replica removed"))
         }
         core.metrics.decision(decision.reason)
+        return .routed(RoutedItem(item: item, endpoint: endpoint, replica: replica, lease: lease))
+    }
+
+    /// Sends a routed item to its replica and reads the answer; gives the admission slot and the lease
+    /// back however it ends.
+    func send(_ routed: RoutedItem) async -> BatchAttempt {
+        let (item, replica, lease) = (routed.item, routed.replica, routed.lease)
+        defer {
+            lease.release()
+            core.gate.release()
+        }
         let requestID = RequestIdentity.generate()
-        var request = HTTPClientRequest(url: replica.url(endpoint.rawValue))
+        var request = HTTPClientRequest(url: replica.url(routed.endpoint.rawValue))
         request.method = .POST
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "accept", value: "application/json")

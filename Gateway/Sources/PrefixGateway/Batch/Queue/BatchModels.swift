@@ -123,6 +123,12 @@ public enum ItemOutcome: Sendable, Equatable {
     case response(statusCode: Int, requestID: String, body: [UInt8])
     /// No usable answer (connection failures exhausted the attempts, an unknown model…): the error file.
     case error(code: String, message: String)
+
+    /// Whether the item goes to the output file (a 2xx answer) rather than the error file.
+    public var isSuccess: Bool {
+        if case .response(let statusCode, _, _) = self { return (200..<300).contains(statusCode) }
+        return false
+    }
 }
 
 /// A webhook delivery taken from the outbox.
@@ -138,4 +144,45 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var attempts: Int
     /// When the event was written, milliseconds since 1970.
     public var createdAt: Int64
+}
+
+/// An `Idempotency-Key` a batch is created under.
+public struct IdempotencyClaim: Sendable, Equatable {
+    /// The client's key.
+    public var key: String
+    /// A digest of the request that creates the batch: the same key with another request is refused.
+    public var fingerprint: String
+    /// Keys recorded before this time (milliseconds since 1970) have expired: the key may name a new batch.
+    public var notBefore: Int64
+
+    /// Creates a claim.
+    public init(key: String, fingerprint: String, notBefore: Int64) {
+        self.key = key
+        self.fingerprint = fingerprint
+        self.notBefore = notBefore
+    }
+}
+
+/// How ``BatchQueue/insertBatch(_:items:webhook:idempotency:)`` went.
+public enum BatchInsertion: Sendable, Equatable {
+    /// The batch was stored.
+    case inserted
+    /// The idempotency key already names a batch: nothing was stored. `fingerprint` is the digest of the
+    /// request that created it.
+    case existing(batchID: String, fingerprint: String)
+}
+
+/// How deep the queue is: what ``BatchQueue/depth()`` counts.
+public struct BatchQueueDepth: Sendable, Equatable {
+    /// Batches by status (`in_progress`, `completed`, …), every batch stored.
+    public var batchesByStatus: [String: Int]
+    /// Items of batches that have not ended, by state (`queued`, `running`, `succeeded`, `failed`,
+    /// `cancelled`, `expired`).
+    public var openItemsByState: [String: Int]
+
+    /// Creates a depth.
+    public init(batchesByStatus: [String: Int], openItemsByState: [String: Int]) {
+        self.batchesByStatus = batchesByStatus
+        self.openItemsByState = openItemsByState
+    }
 }

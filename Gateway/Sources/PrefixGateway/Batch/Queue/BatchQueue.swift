@@ -28,7 +28,18 @@ public protocol BatchQueue: Sendable {
 
     /// Stores a batch and all its items in one transaction (nothing is half-enqueued); a batch that failed
     /// validation is stored with its errors and no items, and its webhook event when `webhook` is set.
-    func insertBatch(_ batch: BatchRecord, items: [NewBatchItem], webhook: Bool) async throws
+    ///
+    /// With `idempotency`, the key is recorded in the same transaction, unless the owner's key already names
+    /// a batch created at or after `idempotency.notBefore`: then nothing is stored and that batch is returned
+    /// (``BatchInsertion/existing(batchID:fingerprint:)``). Concurrent inserts with one key store one batch.
+    func insertBatch(
+        _ batch: BatchRecord,
+        items: [NewBatchItem],
+        webhook: Bool,
+        idempotency: IdempotencyClaim?
+    ) async throws -> BatchInsertion
+    /// The batch the owner's `Idempotency-Key` created at or after `notBefore`, or nil.
+    func idempotentBatch(owner: String, key: String, notBefore: Int64) async throws -> BatchInsertion?
     /// A batch with its request counts; `owner` nil: any owner's (workers).
     func batch(id: String, owner: String?) async throws -> BatchRecord?
     /// `owner`'s batches, newest first, after the batch `after` (a cursor); and whether more follow.
@@ -75,8 +86,20 @@ public protocol BatchQueue: Sendable {
     /// Records a delivery's outcome: delivered, retry at `retryAt`, or abandoned (both nil).
     func webhookAttempted(id: String, now: Int64, delivered: Bool, retryAt: Int64?, error: String?) async throws
 
+    // MARK: Observation
+
+    /// Batches by status, and the items of open batches (not yet ended) by state: the queue's depth.
+    func depth() async throws -> BatchQueueDepth
+
     /// Closes the database.
     func close() async
+}
+
+extension BatchQueue {
+    /// Stores a batch and all its items in one transaction, without an idempotency key.
+    public func insertBatch(_ batch: BatchRecord, items: [NewBatchItem], webhook: Bool) async throws {
+        _ = try await insertBatch(batch, items: items, webhook: webhook, idempotency: nil)
+    }
 }
 
 /// What ``BatchQueue/cancel(id:owner:now:)`` found.

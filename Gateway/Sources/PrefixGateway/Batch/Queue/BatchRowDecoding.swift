@@ -122,4 +122,6 @@ enum ItemState {
     static let cancelled = "cancelled"
     /// Not run: the completion window ended (error file, `batch_expired`).
     static let expired = "expired"
+    /// Every state.
+    static let all = [queued, running, succeeded, failed, cancelled, expired]
 }

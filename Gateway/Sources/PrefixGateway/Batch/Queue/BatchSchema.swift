@@ -8,6 +8,8 @@
 ///   columns are written once, by the worker holding the current lease (`lease_owner` and `claim_token`,
 ///   which every claim increments: the fencing token).
 /// - `gw_webhooks`: the outbox of webhook deliveries, written in the transaction that ends a batch.
+/// - `gw_batch_keys`: the `Idempotency-Key` of each batch created with one, unique per owner, with a digest
+///   of the request that created it.
 enum BatchSchema {
     /// The statements creating the schema; each is idempotent.
     static func statements(_ dialect: SQLDialect) -> [String] {
@@ -88,6 +90,15 @@ enum BatchSchema {
             """
             CREATE INDEX IF NOT EXISTS gw_webhooks_due ON gw_webhooks (next_attempt_at)
               WHERE delivered_at IS NULL AND abandoned_at IS NULL
+            """,
+            """
+            CREATE TABLE IF NOT EXISTS gw_batch_keys (
+              owner TEXT NOT NULL,
+              idempotency_key TEXT NOT NULL,
+              fingerprint TEXT NOT NULL,
+              batch_id TEXT NOT NULL,
+              created_at BIGINT NOT NULL,
+              PRIMARY KEY (owner, idempotency_key))
             """,
         ]
     }

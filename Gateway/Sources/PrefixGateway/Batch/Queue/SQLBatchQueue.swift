@@ -70,8 +70,24 @@ public final class SQLBatchQueue: BatchQueue {
 
     // MARK: Batches
 
-    public func insertBatch(_ batch: BatchRecord, items: [NewBatchItem], webhook: Bool) async throws {
+    public func insertBatch(
+        _ batch: BatchRecord,
+        items: [NewBatchItem],
+        webhook: Bool,
+        idempotency: IdempotencyClaim?
+    ) async throws -> BatchInsertion {
         try await driver.write { executor in
+            if let idempotency,
+                let existing = try Self.recordKey(
+                    executor,
+                    idempotency,
+                    owner: batch.owner,
+                    batchID: batch.id,
+                    now: batch.createdAt
+                )
+            {
+                return existing
+            }
             try Self.insertBatchRow(executor, batch)
             let columns = 7
             let chunk = 500
@@ -99,6 +115,7 @@ public final class SQLBatchQueue: BatchQueue {
             if webhook, batch.status.isTerminal {
                 try Self.insertWebhook(executor, batch: batch, now: batch.createdAt)
             }
+            return .inserted
         }
     }
 
