@@ -92,6 +92,9 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
     /// Seconds added to the estimate per request outstanding on the replica (÷ its weight): the decode
     /// batch's share of every engine step. Default 0 (off).
     public let decodeSecondsPerRequest: Double
+    /// Whether `.cachedTokens` reports below the index's prediction trim the index (see ``observe(_:in:)``).
+    public var correctsIndexFromCachedTokens: Bool { correction != nil }
+    private var correction: IndexShortfallCorrection?
     private var random: RandomSource
     /// The last waiting-queue length each engine reported.
     private var waiting: [ReplicaID: Int] = [:]
@@ -109,6 +112,8 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
     ///   - loadFactor: the safety-net load factor (1.001...100), or nil to disable the cap.
     ///   - usesEngineMetrics: whether engines' waiting queues raise the backlog estimate.
     ///   - decodeSecondsPerRequest: seconds charged per request outstanding on a replica, in 0...1,000.
+    ///   - correctsIndexFromCachedTokens: when an engine reports fewer cached tokens than the index predicted
+    ///     for the replica chosen, forget that many blocks' worth of the replica's least recently used entries.
     ///   - fallback: places requests without blocks.
     ///   - seed: seeds the tie-break and the softmax for reproducible runs.
     /// - Throws: ``PrefixRouterError`` (``PrefixRouterError/Code/invalidParameter`` or
@@ -122,6 +127,7 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
         loadFactor: Double? = 4,
         usesEngineMetrics: Bool = true,
         decodeSecondsPerRequest: Double = 0,
+        correctsIndexFromCachedTokens: Bool = false,
         fallback: Fallback,
         seed: UInt64? = nil
     ) throws(PrefixRouterError) {
@@ -163,6 +169,7 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
         self.candidates = candidates
         self.usesEngineMetrics = usesEngineMetrics
         self.decodeSecondsPerRequest = decodeSecondsPerRequest
+        self.correction = correctsIndexFromCachedTokens ? IndexShortfallCorrection() : nil
         self.fallback = fallback
         self.random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
     }
@@ -223,6 +230,7 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
             return RoutingChoice(replica, reason: .spill, cachedTokens: cachedTokens(matched, request))
         }
         guard let (replica, matched) = chosen else { return nil }
+        correction?.predict(request.blockHashes, matchedBlocks: matched, replica: fleet.id(of: replica))
         index.insert(request.blockHashes, for: fleet.id(of: replica))
         let uncached = Double(request.tokenCount - cachedTokens(matched, request))
         meanUncachedTokens += (uncached - meanUncachedTokens) * (1.0 / 64)
@@ -322,12 +330,19 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
 
     /// Records what other routers placed, and what engines reported cached, in the index (for members only),
     /// as ``CacheAware`` does, and keeps each engine's last waiting-queue length; passes everything on to the
-    /// fallback.
+    /// fallback. With ``correctsIndexFromCachedTokens``, a report of fewer cached tokens than the index
+    /// predicted for a request this router placed first removes the shortfall (in blocks) of the replica's
+    /// least recently used entries.
     ///
-    /// - Complexity: O(k) for k blocks.
+    /// - Complexity: O(k) for k blocks, plus O(shortfall) for a correction.
     public mutating func observe(_ feedback: RoutingFeedback, in fleet: Fleet) {
         if case .engineMetrics(let metrics, let replica) = feedback, fleet.index(of: replica) != nil {
             waiting[replica] = metrics.waitingRequests
+        }
+        if case .cachedTokens(let tokens, let blocks, let blockSize, let replica) = feedback,
+            fleet.index(of: replica) != nil
+        {
+            correction?.correct(&index, hashes: blocks, cachedTokens: tokens, blockSize: blockSize, replica: replica)
         }
         index.record(feedback, in: fleet)
         fallback.observe(feedback, in: fleet)
