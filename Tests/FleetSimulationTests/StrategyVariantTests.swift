@@ -21,7 +21,7 @@ import Testing
         let trace = TestWorkloads.mooncakeLike(requests: 300)
         var parameters = TestWorkloads.parameters(cacheBlocks: 40)
         parameters.speedup = 20
-        let entries = try ["recommended", "ettft:l=24:d=4:c=5:ix=1.1", "ettft:l=0:d=4:c=5:ix=1.1"].map {
+        let entries = try ["recommended", "ettft:l=24:d=4:c=5", "ettft:l=0:d=4:c=5"].map {
             try #require(StrategyCatalog.entry(named: $0))
         }
         let report = try BenchRunner.run(trace: trace, parameters: parameters, strategies: entries)

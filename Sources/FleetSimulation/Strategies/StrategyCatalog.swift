@@ -107,7 +107,7 @@ public enum StrategyCatalog {
         Entry(
             "recommended",
             "one gateway: EstimatedTTFT, least backlog + (1 + 24) x uncached / rate + 4 ms x outstanding over every "
-                + "replica; cap c = 5; index = 1.1 x cache; own backlog only"
+                + "replica; cap c = 5; index = cache; own backlog only"
         ) {
             try recommended(
                 $0,
@@ -115,8 +115,7 @@ public enum StrategyCatalog {
                 scatterCharge: 24,
                 usesEngineMetrics: false,
                 decodeSecondsPerRequest: 0.004,
-                loadFactor: 5,
-                indexScale: 1.1
+                loadFactor: 5
             )
         },
         Entry("recommended-l16", "the former recommended: lambda = 16, 2 ms x outstanding, cap c = 4, index = cache") {
@@ -206,7 +205,7 @@ public enum StrategyCatalog {
 
     /// The recommended configurations: ``PrefixRouter/EstimatedTTFT`` with λ = 8, the index sized like the
     /// engines' caches, the safety net at c = 4 (for one gateway: λ = 24, a decode charge of 4 ms per outstanding
-    /// request, c = 5 and an index of 1.1 × the cache; RESULTS.md, issue 10 remedies). Engine metrics only where
+    /// request and c = 5; RESULTS.md, issue 10 remedies). Engine metrics only where
     /// a gateway's own backlog is partial (several gateways): behind one gateway the own backlog is exact, and a
     /// 50 ms-old waiting count only adds staleness (TTFT p99 0.54 s against 0.73 s on the built-in workload).
     static func recommended(
