@@ -44,13 +44,17 @@
 ///
 /// A safety net caps requests per replica at the bounded-load capacity for ``loadFactor`` (like
 /// ``CacheAware``): a hot prefix costs nothing to prefill again where it is cached, so without the cap it would
-/// pile every request on one replica, whose decode batch (not modelled by the estimate) would then grow without
-/// bound.
+/// pile every request on one replica, whose decode batch (not modelled by the estimate unless δ > 0) would then
+/// grow without bound. A cap that binds sends the request to the least loaded replica whatever it holds, so with
+/// δ > 0 keep it loose (c = 5 in the bench's `recommended` line: c = 4 bound on hot prefixes and cost hits and
+/// tail on the built-in workload; RESULTS.md).
 ///
 /// Size the index like the engines' caches (in blocks). An index that forgets before the engine does routes
 /// away from prefixes still cached; one that remembers much longer charges stale entries as cached, so the
 /// router under-estimates the work it sends and queues form (in the bench, an index of 3× the cache cost 4
-/// points of hit rate and 50% of TTFT p99 on the Mooncake synthetic trace).
+/// points of hit rate and 50% of TTFT p99 on the Mooncake synthetic trace). The index still ages a prefix from
+/// the moment it is routed while an engine ages it from the end of the request (its blocks are pinned while it
+/// runs), so a slightly larger index (1.1×) wins conversation hits at some cost in the tail (RESULTS.md).
 ///
 /// - Complexity: ``Candidates/all``: O(n · log k) index lookups for n eligible replicas and a request of k
 ///   blocks, plus O(k) to record the blocks; ``Candidates/twoOnRing(keyDepthTokens:)``: O(log k + k) plus two
