@@ -54,6 +54,9 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
     /// the request (``PrefixRouter/RoutingFeedback/cachedTokens(_:blockHashes:blockSize:replica:)``, OpenAI's
     /// `cached_tokens`).
     public var reportsCachedTokens: Bool = false
+    /// Keep one ``RequestRecord`` per request in each result (``StrategyResult/requests``). Memory: about 80
+    /// bytes per request and strategy.
+    public var recordsRequests: Bool = false
     /// Arrival times are divided by this.
     public var speedup: Double = 1
     /// Seed of every strategy's random choices.
