@@ -84,6 +84,12 @@ struct BenchCommand: ParsableCommand {
             "Write one CSV row per request and strategy (arrival, TTFT, hit, replica, shared prefill step) to this file."
     )
     var requestLog: String?
+    @Option(
+        name: .long,
+        help:
+            "Report each completed request's blocks again to the router that placed it when its TTFT was at most this many seconds (inf: always)."
+    )
+    var placementAtRelease: Double?
     @Flag(name: .long, help: "At each first token, report the engine's cached tokens to the router that placed it.")
     var cachedTokensFeedback = false
     @Option(name: .long, help: "Scrape every engine's metrics (waiting, running, KV usage) every this many ms.")
@@ -125,6 +131,7 @@ struct BenchCommand: ParsableCommand {
         parameters.keyDepthTokens = keyDepth
         parameters.reportsCachedTokens = cachedTokensFeedback
         parameters.recordsRequests = requestLog != nil
+        parameters.placementAtReleaseMaxTTFT = placementAtRelease
         parameters.minimumCapacity = minCapacity
         parameters.speedup = speedup
         parameters.seed = seed

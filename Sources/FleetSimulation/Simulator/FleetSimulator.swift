@@ -495,6 +495,11 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         replicas[replica].cache.release(pinned[index], anonymous: anonymousHeld[index])
         pinned[index] = []
         replicas[replica].running -= 1
+        if let limit = parameters.placementAtReleaseMaxTTFT, firstTokenTimes[index] - input.arrivals[index] <= limit {
+            routers[Int(requestGateway[index])].observe(
+                .placement(blockHashes: input.routingRequests[index].blockHashes, replica: replicaIDs[replica])
+            )
+        }
         leases[index]?.release()
         leases[index] = nil
         load.change(replica, by: -1, at: time)
