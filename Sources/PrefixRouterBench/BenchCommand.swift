@@ -78,6 +78,18 @@ struct BenchCommand: ParsableCommand {
     var gatewayAssignment = "both"
     @Option(name: .long, help: "Share each decision with the other gateways after this many ms (default: no sharing).")
     var syncDelayMs: Double?
+    @Option(
+        name: .long,
+        help:
+            "Write one CSV row per request and strategy (arrival, TTFT, hit, replica, shared prefill step) to this file."
+    )
+    var requestLog: String?
+    @Option(
+        name: .long,
+        help:
+            "Report each completed request's blocks again to the router that placed it when its TTFT was at most this many seconds (inf: always)."
+    )
+    var placementAtRelease: Double?
     @Flag(name: .long, help: "At each first token, report the engine's cached tokens to the router that placed it.")
     var cachedTokensFeedback = false
     @Option(name: .long, help: "Scrape every engine's metrics (waiting, running, KV usage) every this many ms.")
@@ -118,6 +130,8 @@ struct BenchCommand: ParsableCommand {
         parameters.virtualNodes = vnodes
         parameters.keyDepthTokens = keyDepth
         parameters.reportsCachedTokens = cachedTokensFeedback
+        parameters.recordsRequests = requestLog != nil
+        parameters.placementAtReleaseMaxTTFT = placementAtRelease
         parameters.minimumCapacity = minCapacity
         parameters.speedup = speedup
         parameters.seed = seed
@@ -201,6 +215,9 @@ struct BenchCommand: ParsableCommand {
         print(ReportFormatter.table(report), terminator: "")
         if let json { try report.json().write(toFile: json, atomically: true, encoding: .utf8) }
         if let csv { try ReportFormatter.csv(report).write(toFile: csv, atomically: true, encoding: .utf8) }
+        if let requestLog {
+            try ReportFormatter.requestLog(report).write(toFile: requestLog, atomically: true, encoding: .utf8)
+        }
     }
 
     func selectedStrategies() throws -> [StrategyCatalog.Entry] {

@@ -21,7 +21,7 @@ import Testing
         #expect(report.strategies.count == (gateways == 1 ? 1 : 2))
         let table = ReportFormatter.table(report)
         let rows = table.split(separator: "\n").filter { $0.hasPrefix("least-outstanding") || $0.hasPrefix("pooled") }
-        #expect(rows.count == report.strategies.count + 1)
+        #expect(rows.count == report.strategies.count + 2)  // the pooled line and the pinned pooled line
         #expect(table.contains("w-imbal"))
         let csv = ReportFormatter.csv(report).split(separator: "\n")
         let columns = csv[0].split(separator: ",", omittingEmptySubsequences: false).count

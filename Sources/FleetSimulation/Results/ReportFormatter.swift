@@ -32,7 +32,8 @@ public enum ReportFormatter {
                 + ", engine metrics every \(format(p.metricsIntervalSeconds * 1000, 0)) ms"
         )
         var header = [
-            "strategy", "reqs", "hit%", "/oracle", "/pooled", "TTFT p50", "p90", "p99", "E2E p50", "p99", "tok/s",
+            "strategy", "reqs", "hit%", "/oracle", "/pooled", "/pinned", "TTFT p50", "p90", "p99", "E2E p50", "p99",
+            "tok/s",
             "imbal", "w-imbal",
             "peak", "spill%", "fallbk%",
         ]
@@ -41,14 +42,15 @@ public enum ReportFormatter {
         if p.measureRoutingCost { header.append("ns/route") }
         var rows: [[String]] = [header]
         let pooled = report.references.pooledLRU.hitRate
+        let pinned = report.references.pooledPinned.hitRate
         func ratio(_ value: Double, _ reference: Double) -> String {
             reference > 0 ? format(value / reference, 2) : "-"
         }
         func referenceRow(_ name: String, hitRate: Double?, ttft: StrategyResult.Percentiles? = nil) -> [String] {
-            var row = [
-                name, "\(w.requests)", hitRate.map { format($0 * 100, 1) } ?? "-",
-                hitRate.map { ratio($0, report.oracle.hitRate) } ?? "-", hitRate.map { ratio($0, pooled) } ?? "-",
-            ]
+            let ratios: [String] = [report.oracle.hitRate, pooled, pinned].map { reference in
+                hitRate.map { ratio($0, reference) } ?? "-"
+            }
+            var row: [String] = [name, "\(w.requests)", hitRate.map { format($0 * 100, 1) } ?? "-"] + ratios
             if let ttft { row += [seconds(ttft.p50), seconds(ttft.p90), seconds(ttft.p99)] }
             return row + Array(repeating: "-", count: header.count - row.count)
         }
@@ -58,6 +60,12 @@ public enum ReportFormatter {
             referenceRow(
                 "pooled LRU (\(p.replicas) × \(w.cacheBlocks.map(String.init) ?? "∞") blocks)",
                 hitRate: pooled
+            )
+        )
+        rows.append(
+            referenceRow(
+                "pooled LRU, running requests pinned (timed)",
+                hitRate: report.references.pooledPinned.hitRate
             )
         )
         rows.append(
@@ -72,7 +80,7 @@ public enum ReportFormatter {
                 s.gateways > 1 ? "\(s.strategy) [\(s.gateways) gw/\(s.gatewayAssignment?.rawValue ?? "-")]" : s.strategy
             var row = [
                 label, "\(s.completed)", format(s.hitRate * 100, 1),
-                s.hitRateOverOracle.map { format($0, 2) } ?? "-", ratio(s.hitRate, pooled),
+                s.hitRateOverOracle.map { format($0, 2) } ?? "-", ratio(s.hitRate, pooled), ratio(s.hitRate, pinned),
                 seconds(s.ttft.p50), seconds(s.ttft.p90), seconds(s.ttft.p99), seconds(s.endToEnd.p50),
                 seconds(s.endToEnd.p99), format(s.throughputTokensPerSecond, 0), format(s.imbalanceTimeAveraged, 2),
                 format(s.workImbalanceTimeAveraged, 2), "\(s.peakOutstanding)", format(s.spillRate * 100, 1),
@@ -93,7 +101,7 @@ public enum ReportFormatter {
             if index == 0 { lines.append(String(repeating: "-", count: cells.joined(separator: "  ").count)) }
         }
         lines.append(
-            "TTFT/E2E in seconds; hit% token-weighted; /pooled = hit ÷ the pooled-LRU line; imbal = time-averaged max/mean outstanding per replica; "
+            "TTFT/E2E in seconds; hit% token-weighted; /pooled = hit ÷ the pooled-LRU line; /pinned = hit ÷ the pooled line with running requests pinned; imbal = time-averaged max/mean outstanding per replica; "
                 + "w-imbal = the same for pending prefill tokens; "
                 + "peak = most outstanding on one replica"
         )
@@ -111,8 +119,9 @@ public enum ReportFormatter {
             "work_imbalance_time_averaged", "gateways", "gateway_assignment",
             "sync_delay_s", "peak_outstanding",
             "spill_rate", "fallback_rate", "keys_moved_share", "routing_ns_per_call", "oracle_hit_rate",
-            "pooled_lru_hit_rate", "belady_hit_rate",
-            "hit_rate_over_pooled", "ttft_floor_p50_s", "ttft_floor_p90_s", "ttft_floor_p99_s", "source",
+            "pooled_lru_hit_rate", "pooled_pinned_lru_hit_rate", "belady_hit_rate",
+            "hit_rate_over_pooled", "hit_rate_over_pooled_pinned", "ttft_floor_p50_s", "ttft_floor_p90_s",
+            "ttft_floor_p99_s", "source",
             "format", "has_prefix_info", "block_size", "cache_blocks", "replicas", "kv_cache_tokens",
             "prefill_tokens_per_s", "prefill_overhead_s", "decode_step_s", "decode_s_per_context_token",
             "max_running", "prefill_batch_tokens", "load_factor", "min_capacity", "virtual_nodes", "key_depth_tokens",
@@ -129,8 +138,11 @@ public enum ReportFormatter {
                 p.syncDelaySeconds.map { "\($0)" } ?? "", "\(s.peakOutstanding)", "\(s.spillRate)", "\(s.fallbackRate)",
                 s.keysMovedShare.map { "\($0)" } ?? "",
                 s.routingNanosecondsPerCall.map { "\($0)" } ?? "", "\(report.oracle.hitRate)",
-                "\(report.references.pooledLRU.hitRate)", "\(report.references.belady.hitRate)",
+                "\(report.references.pooledLRU.hitRate)", "\(report.references.pooledPinned.hitRate)",
+                "\(report.references.belady.hitRate)",
                 report.references.pooledLRU.hitRate > 0 ? "\(s.hitRate / report.references.pooledLRU.hitRate)" : "",
+                report.references.pooledPinned.hitRate > 0
+                    ? "\(s.hitRate / report.references.pooledPinned.hitRate)" : "",
                 "\(report.references.ttftFloor.p50)", "\(report.references.ttftFloor.p90)",
                 "\(report.references.ttftFloor.p99)", w.source,
                 w.format.rawValue, "\(w.hasPrefixInfo)", "\(w.blockSize)", w.cacheBlocks.map { "\($0)" } ?? "unbounded",

@@ -47,6 +47,9 @@ public struct StrategyResult: Hashable, Sendable, Codable {
     public var churn: [ChurnMeasurement]
     /// Mean wall-clock nanoseconds per `route` call, measured in-process; nil when timing is off.
     public var routingNanosecondsPerCall: Double?
+    /// One record per request, in trace order, when ``SimulationParameters/recordsRequests`` is on; else nil
+    /// (and absent from the JSON).
+    public var requests: [RequestRecord]? = nil
 
     /// Percentiles of a latency distribution, in seconds.
     public struct Percentiles: Hashable, Sendable, Codable {

@@ -140,6 +140,9 @@ struct SimulationRun<Strategy: RoutingStrategy> {
     /// The gateway that placed each request, and the tokens its engine found cached at admission.
     var requestGateway: [Int32]
     var cachedAtAdmission: [Int]
+    /// The replica that prefilled each request (−1 before), and how many requests its last prefill step held.
+    var servedBy: [Int32]
+    var lastStepPrefills: [Int32]
     var placements: [PendingPlacement] = []
     var placementHead = 0
     var nextScrape: Double
@@ -198,6 +201,8 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         self.completionTimes = Array(repeating: -1, count: count)
         self.requestGateway = Array(repeating: 0, count: count)
         self.cachedAtAdmission = Array(repeating: 0, count: count)
+        self.servedBy = Array(repeating: -1, count: count)
+        self.lastStepPrefills = Array(repeating: 0, count: count)
         self.gatewayRandom = RandomSource(seed: parameters.seed ^ 0x6761_7465_7761_7973)  // "gateways"
         if parameters.churn, let last = input.arrivals.last {
             let span = last - start
@@ -449,6 +454,8 @@ struct SimulationRun<Strategy: RoutingStrategy> {
                 record(&ttft, time - input.arrivals[index])
                 firstTokens[index] &+= 1
                 firstTokenTimes[index] = time
+                servedBy[index] = Int32(replica)
+                lastStepPrefills[index] = Int32(chunks.count)
                 leases[index]?.reportFirstToken()
                 if parameters.reportsCachedTokens {
                     routers[Int(requestGateway[index])].observe(
@@ -488,6 +495,11 @@ struct SimulationRun<Strategy: RoutingStrategy> {
         replicas[replica].cache.release(pinned[index], anonymous: anonymousHeld[index])
         pinned[index] = []
         replicas[replica].running -= 1
+        if let limit = parameters.placementAtReleaseMaxTTFT, firstTokenTimes[index] - input.arrivals[index] <= limit {
+            routers[Int(requestGateway[index])].observe(
+                .placement(blockHashes: input.routingRequests[index].blockHashes, replica: replicaIDs[replica])
+            )
+        }
         leases[index]?.release()
         leases[index] = nil
         load.change(replica, by: -1, at: time)
@@ -593,7 +605,8 @@ struct SimulationRun<Strategy: RoutingStrategy> {
             spillRate: Double(reasons[.spill] ?? 0) / Double(decisions),
             fallbackRate: Double(reasons[.fallback] ?? 0) / Double(decisions),
             churn: churn,
-            routingNanosecondsPerCall: cost
+            routingNanosecondsPerCall: cost,
+            requests: parameters.recordsRequests ? requestRecords() : nil
         )
     }
 }

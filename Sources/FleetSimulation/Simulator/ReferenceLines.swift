@@ -10,6 +10,10 @@ import Histogram
 ///   so that a prompt's tail is evicted before its head (as the simulated engines do). No router in front of
 ///   `n` LRU caches of `C` blocks does much better: it can only split this one cache into `n` (see
 ///   ../shared/reference/ROUTING-CEILING.md, §1).
+/// - **Pooled LRU, running requests pinned** (``pooledPinned``): the same pool, but the blocks of a running
+///   request cannot be evicted (as in the simulated engines) and a block is a hit only once computed; each
+///   request runs from its arrival for its shortest possible service time (see
+///   ``pooledPinnedLRU(_:capacityBlocks:parameters:)``). The only timed cache line.
 /// - **Clairvoyant** (``belady``): the same space with Belady's eviction (evict the block whose next use is
 ///   furthest; among equal next uses, the later block of its prompt). Unreachable by a router: it knows the
 ///   future and places every block in one cache.
@@ -31,12 +35,15 @@ public struct ReferenceLines: Hashable, Sendable, Codable {
 
     /// One LRU of `replicas × C` blocks seeing every request.
     public var pooledLRU: CacheBound
+    /// The same pool with the blocks of running requests pinned for their shortest possible service time
+    /// (``pooledPinnedLRU(_:capacityBlocks:parameters:)``): timed, so it depends on the speed-up.
+    public var pooledPinned: CacheBound
     /// Belady's eviction in the same space (unreachable by a router).
     public var belady: CacheBound
     /// TTFT percentiles of each request's own prefill at the oracle's hit, with no queue.
     public var ttftFloor: StrategyResult.Percentiles
 
-    /// Computes the three lines for `requests` on the fleet `parameters` describe.
+    /// Computes the four lines for `requests` on the fleet `parameters` describe.
     ///
     /// - Complexity: O(B log B) for B block references in the trace.
     public init(requests: [TraceRequest], parameters: SimulationParameters) {
@@ -45,6 +52,7 @@ public struct ReferenceLines: Hashable, Sendable, Codable {
         let (pooled, overflow) = perReplica.multipliedReportingOverflow(by: parameters.replicas)
         let capacity: Int? = perReplica == Int.max || overflow ? nil : pooled
         self.pooledLRU = ReferenceLines.pooledLRU(requests, capacityBlocks: capacity)
+        self.pooledPinned = ReferenceLines.pooledPinnedLRU(requests, capacityBlocks: capacity, parameters: parameters)
         self.belady = ReferenceLines.belady(requests, capacityBlocks: capacity)
         self.ttftFloor = ReferenceLines.ttftFloor(requests, parameters: parameters)
     }
@@ -127,10 +135,7 @@ public struct ReferenceLines: Hashable, Sendable, Codable {
             while leading < request.blockHashes.count, seen.contains(request.blockHashes[leading]) { leading += 1 }
             seen.formUnion(request.blockHashes)
             let uncached = request.inputTokens - Swift.min(leading * request.blockSize, request.inputTokens)
-            let steps = Swift.max(1, (uncached + parameters.prefillBatchTokens - 1) / parameters.prefillBatchTokens)
-            let seconds =
-                Double(steps) * parameters.prefillOverheadSeconds
-                + Double(uncached) / parameters.prefillTokensPerSecond
+            let seconds = prefillSeconds(uncached: uncached, parameters: parameters)
             _ = histogram.record(UInt64(Swift.max(0, Swift.min(seconds * 1e6, 9.9e9)).rounded()))
         }
         guard histogram.totalCount > 0 else { return .init(p50: 0, p90: 0, p99: 0) }

@@ -54,6 +54,16 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
     /// the request (``PrefixRouter/RoutingFeedback/cachedTokens(_:blockHashes:blockSize:replica:)``, OpenAI's
     /// `cached_tokens`).
     public var reportsCachedTokens: Bool = false
+    /// When set, each request that completes with a time to first token of at most this many seconds
+    /// (`.infinity`: every request) is reported again to the router that placed it, as a
+    /// ``PrefixRouter/RoutingFeedback/placement(blockHashes:replica:)`` (what a gateway can do with the existing
+    /// API when a response ends): an index then ages a prefix from the end of its request, as the engine's LRU
+    /// does, rather than from its routing. The TTFT limit skips requests that queued long (an overloaded
+    /// engine evicts released blocks quickly, and refreshing them there over-estimates its cache). nil: off.
+    public var placementAtReleaseMaxTTFT: Double?
+    /// Keep one ``RequestRecord`` per request in each result (``StrategyResult/requests``). Memory: about 80
+    /// bytes per request and strategy.
+    public var recordsRequests: Bool = false
     /// Arrival times are divided by this.
     public var speedup: Double = 1
     /// Seed of every strategy's random choices.
@@ -142,6 +152,14 @@ public struct SimulationParameters: Hashable, Sendable, Codable {
         try check((1...10_000).contains(virtualNodes), "--vnodes", "1...10000", virtualNodes)
         try check(speedup > 0 && speedup.isFinite, "--speedup", "a positive number", speedup)
         try check((1...64).contains(gateways), "--gateways", "1...64", gateways)
+        if let placementAtReleaseMaxTTFT {
+            try check(
+                placementAtReleaseMaxTTFT >= 0 && !placementAtReleaseMaxTTFT.isNaN,
+                "--placement-at-release",
+                "a non-negative number of seconds (inf: always)",
+                placementAtReleaseMaxTTFT
+            )
+        }
         if let syncDelaySeconds {
             try check(
                 syncDelaySeconds > 0 && syncDelaySeconds.isFinite,

@@ -106,9 +106,19 @@ public enum StrategyCatalog {
         },
         Entry(
             "recommended",
-            "one gateway: EstimatedTTFT, least backlog + (1 + 16) x uncached / rate + 2 ms x outstanding over every "
-                + "replica; index = cache; own backlog only"
+            "one gateway: EstimatedTTFT, least backlog + (1 + 24) x uncached / rate + 4 ms x outstanding over every "
+                + "replica; cap c = 5; index = cache; own backlog only"
         ) {
+            try recommended(
+                $0,
+                candidates: .all,
+                scatterCharge: 24,
+                usesEngineMetrics: false,
+                decodeSecondsPerRequest: 0.004,
+                loadFactor: 5
+            )
+        },
+        Entry("recommended-l16", "the former recommended: lambda = 16, 2 ms x outstanding, cap c = 4, index = cache") {
             try recommended(
                 $0,
                 candidates: .all,
@@ -193,30 +203,37 @@ public enum StrategyCatalog {
         ),
     ]
 
-    /// The recommended configurations: ``PrefixRouter/EstimatedTTFT`` with λ = 8 (16 and a decode charge of
-    /// 2 ms per outstanding request for one gateway: RESULTS.md, issue 10 remedies), the index sized like the
-    /// engines' caches, the safety net at c = 4. Engine metrics only where a gateway's own backlog is partial
-    /// (several gateways): behind one gateway the own backlog is exact, and a 50 ms-old waiting count only
-    /// adds staleness (TTFT p99 0.54 s against 0.73 s on the built-in workload).
+    /// The recommended configurations: ``PrefixRouter/EstimatedTTFT`` with λ = 8, the index sized like the
+    /// engines' caches, the safety net at c = 4 (for one gateway: λ = 24, a decode charge of 4 ms per outstanding
+    /// request and c = 5; RESULTS.md, issue 10 remedies). Engine metrics only where
+    /// a gateway's own backlog is partial (several gateways): behind one gateway the own backlog is exact, and a
+    /// 50 ms-old waiting count only adds staleness (TTFT p99 0.54 s against 0.73 s on the built-in workload).
     static func recommended(
         _ context: Context,
         candidates: EstimatedTTFT<LeastOutstanding>.Candidates,
         scatterCharge: Double = 8,
         usesEngineMetrics: Bool = true,
-        decodeSecondsPerRequest: Double = 0
+        decodeSecondsPerRequest: Double = 0,
+        loadFactor: Double? = 4,
+        indexScale: Double = 1,
+        temperature: Double? = nil,
+        correctsIndexFromCachedTokens: Bool = false
     ) throws -> EstimatedTTFT<LeastOutstanding> {
-        try EstimatedTTFT(
-            capacityPerReplica: context.cacheBlocksPerReplica,
+        let blocks = Double(context.cacheBlocksPerReplica) * indexScale
+        return try EstimatedTTFT(
+            capacityPerReplica: Int(Swift.min(Swift.max(1, blocks), Double(PrefixIndex.maximumCapacityPerReplica))),
             scatterCharge: scatterCharge,
+            temperature: temperature,
             candidates: candidates,
-            loadFactor: 4,
+            loadFactor: loadFactor,
             usesEngineMetrics: usesEngineMetrics,
             decodeSecondsPerRequest: decodeSecondsPerRequest,
+            correctsIndexFromCachedTokens: correctsIndexFromCachedTokens,
             fallback: LeastOutstanding(seed: context.seed),
             seed: context.seed
         )
     }
 
-    /// The entry named `name`, or nil.
-    public static func entry(named name: String) -> Entry? { all.first { $0.name == name } }
+    /// The entry named `name`, or the ``variant(named:)`` it describes, or nil.
+    public static func entry(named name: String) -> Entry? { all.first { $0.name == name } ?? variant(named: name) }
 }

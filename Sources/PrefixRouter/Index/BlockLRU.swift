@@ -31,6 +31,8 @@ struct BlockLRU: Sendable {
     /// The node stored in each slot, or −1 for an empty slot.
     private var slotNodes: [Int32] = []
     private var slotShift = 64
+    /// Nodes freed by ``removeOldest(_:)``, reused before new ones are created.
+    private var freeNodes: [Int32] = []
 
     /// Creates an empty table; nothing is allocated until the first insertion. `capacity` must be at least 1
     /// and below 2^31 (``PrefixIndex`` validates it).
@@ -39,7 +41,7 @@ struct BlockLRU: Sendable {
     }
 
     /// The number of hashes held.
-    var count: Int { keys.count }
+    var count: Int { keys.count - freeNodes.count }
 
     /// The number of hash-table slots currently allocated.
     var slotCount: Int { slotNodes.count }
@@ -91,8 +93,9 @@ struct BlockLRU: Sendable {
     /// Marks `key` most recently used, inserting it (and evicting the least recent hash if full). O(1)
     /// expected; allocation-free once the table has reached its capacity.
     ///
-    /// - Returns: the node number now holding `key`: its existing node, a new node numbered `count - 1`, or,
-    ///   when the table was full, the node of the evicted least recent hash, reused.
+    /// - Returns: the node number now holding `key`: its existing node, a node freed by ``removeOldest(_:)``,
+    ///   a new node numbered `count - 1` (always, for a table nothing was removed from), or, when the table
+    ///   was full, the node of the evicted least recent hash, reused.
     @discardableResult
     mutating func touch(_ key: UInt64) -> Int32 {
         if let slot = slot(of: key) {
@@ -101,7 +104,10 @@ struct BlockLRU: Sendable {
             return node
         }
         let node: Int32
-        if keys.count < capacity {
+        if let free = freeNodes.popLast() {
+            node = free
+            keys[Int(node)] = key
+        } else if keys.count < capacity {
             if keys.count == nodeLimit { grow() }
             node = Int32(keys.count)
             keys.append(key)
@@ -116,6 +122,19 @@ struct BlockLRU: Sendable {
         linkAsNewest(node)
         insertSlot(key, node: node)
         return node
+    }
+
+    /// Removes the `count` least recently used hashes (all of them if fewer are held); their nodes are reused
+    /// by later insertions. O(count) expected; allocates only to grow the free-node list.
+    mutating func removeOldest(_ count: Int) {
+        var left = Swift.min(Swift.max(0, count), self.count)
+        while left > 0, oldest >= 0 {
+            let node = oldest
+            unlink(node)
+            removeSlot(of: keys[Int(node)])
+            freeNodes.append(node)
+            left -= 1
+        }
     }
 
     /// The held hashes from the most to the least recently used (for tests and diagnostics). O(count).

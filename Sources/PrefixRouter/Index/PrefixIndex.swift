@@ -146,6 +146,17 @@ public struct PrefixIndex: Sendable {
         }
     }
 
+    /// Forgets the `count` least recently used hashes of `replica` (all of them if it holds fewer): the ones an
+    /// LRU engine evicts first. For a strategy that learns its index over-estimates what the engine holds
+    /// (an engine reported fewer cached tokens than the index predicted). Keeps each replica's set
+    /// prefix-closed, as eviction does. Nothing happens for a replica the index does not know.
+    ///
+    /// - Complexity: O(count) expected.
+    public mutating func removeLeastRecent(_ count: Int, for replica: ReplicaID) {
+        guard let position = positionOfID[replica] else { return }
+        tables[position].removeOldest(count)
+    }
+
     /// Records `hashes` under `replica`; see ``insert(_:for:)-(UnsafeBufferPointer<BlockHash>,_)``.
     public mutating func insert(_ hashes: [BlockHash], for replica: ReplicaID) {
         hashes.withUnsafeBufferPointer { insert($0, for: replica) }

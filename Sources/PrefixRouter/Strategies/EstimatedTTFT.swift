@@ -44,13 +44,17 @@
 ///
 /// A safety net caps requests per replica at the bounded-load capacity for ``loadFactor`` (like
 /// ``CacheAware``): a hot prefix costs nothing to prefill again where it is cached, so without the cap it would
-/// pile every request on one replica, whose decode batch (not modelled by the estimate) would then grow without
-/// bound.
+/// pile every request on one replica, whose decode batch (not modelled by the estimate unless δ > 0) would then
+/// grow without bound. A cap that binds sends the request to the least loaded replica whatever it holds, so with
+/// δ > 0 keep it loose (c = 5 in the bench's `recommended` line: c = 4 bound on hot prefixes and cost hits and
+/// tail on the built-in workload; RESULTS.md).
 ///
 /// Size the index like the engines' caches (in blocks). An index that forgets before the engine does routes
 /// away from prefixes still cached; one that remembers much longer charges stale entries as cached, so the
 /// router under-estimates the work it sends and queues form (in the bench, an index of 3× the cache cost 4
-/// points of hit rate and 50% of TTFT p99 on the Mooncake synthetic trace).
+/// points of hit rate and 50% of TTFT p99 on the Mooncake synthetic trace). The index still ages a prefix from
+/// the moment it is routed while an engine ages it from the end of the request (its blocks are pinned while it
+/// runs), so a slightly larger index (1.1×) wins conversation hits at some cost in the tail (RESULTS.md).
 ///
 /// - Complexity: ``Candidates/all``: O(n · log k) index lookups for n eligible replicas and a request of k
 ///   blocks, plus O(k) to record the blocks; ``Candidates/twoOnRing(keyDepthTokens:)``: O(log k + k) plus two
@@ -92,6 +96,9 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
     /// Seconds added to the estimate per request outstanding on the replica (÷ its weight): the decode
     /// batch's share of every engine step. Default 0 (off).
     public let decodeSecondsPerRequest: Double
+    /// Whether `.cachedTokens` reports below the index's prediction trim the index (see ``observe(_:in:)``).
+    public var correctsIndexFromCachedTokens: Bool { correction != nil }
+    private var correction: IndexShortfallCorrection?
     private var random: RandomSource
     /// The last waiting-queue length each engine reported.
     private var waiting: [ReplicaID: Int] = [:]
@@ -109,6 +116,8 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
     ///   - loadFactor: the safety-net load factor (1.001...100), or nil to disable the cap.
     ///   - usesEngineMetrics: whether engines' waiting queues raise the backlog estimate.
     ///   - decodeSecondsPerRequest: seconds charged per request outstanding on a replica, in 0...1,000.
+    ///   - correctsIndexFromCachedTokens: when an engine reports fewer cached tokens than the index predicted
+    ///     for the replica chosen, forget that many blocks' worth of the replica's least recently used entries.
     ///   - fallback: places requests without blocks.
     ///   - seed: seeds the tie-break and the softmax for reproducible runs.
     /// - Throws: ``PrefixRouterError`` (``PrefixRouterError/Code/invalidParameter`` or
@@ -122,6 +131,7 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
         loadFactor: Double? = 4,
         usesEngineMetrics: Bool = true,
         decodeSecondsPerRequest: Double = 0,
+        correctsIndexFromCachedTokens: Bool = false,
         fallback: Fallback,
         seed: UInt64? = nil
     ) throws(PrefixRouterError) {
@@ -163,6 +173,7 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
         self.candidates = candidates
         self.usesEngineMetrics = usesEngineMetrics
         self.decodeSecondsPerRequest = decodeSecondsPerRequest
+        self.correction = correctsIndexFromCachedTokens ? IndexShortfallCorrection() : nil
         self.fallback = fallback
         self.random = seed.map(RandomSource.init(seed:)) ?? RandomSource()
     }
@@ -223,6 +234,7 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
             return RoutingChoice(replica, reason: .spill, cachedTokens: cachedTokens(matched, request))
         }
         guard let (replica, matched) = chosen else { return nil }
+        correction?.predict(request.blockHashes, matchedBlocks: matched, replica: fleet.id(of: replica))
         index.insert(request.blockHashes, for: fleet.id(of: replica))
         let uncached = Double(request.tokenCount - cachedTokens(matched, request))
         meanUncachedTokens += (uncached - meanUncachedTokens) * (1.0 / 64)
@@ -322,12 +334,19 @@ public struct EstimatedTTFT<Fallback: RoutingStrategy>: RoutingStrategy {
 
     /// Records what other routers placed, and what engines reported cached, in the index (for members only),
     /// as ``CacheAware`` does, and keeps each engine's last waiting-queue length; passes everything on to the
-    /// fallback.
+    /// fallback. With ``correctsIndexFromCachedTokens``, a report of fewer cached tokens than the index
+    /// predicted for a request this router placed first removes the shortfall (in blocks) of the replica's
+    /// least recently used entries.
     ///
-    /// - Complexity: O(k) for k blocks.
+    /// - Complexity: O(k) for k blocks, plus O(shortfall) for a correction.
     public mutating func observe(_ feedback: RoutingFeedback, in fleet: Fleet) {
         if case .engineMetrics(let metrics, let replica) = feedback, fleet.index(of: replica) != nil {
             waiting[replica] = metrics.waitingRequests
+        }
+        if case .cachedTokens(let tokens, let blocks, let blockSize, let replica) = feedback,
+            fleet.index(of: replica) != nil
+        {
+            correction?.correct(&index, hashes: blocks, cachedTokens: tokens, blockSize: blockSize, replica: replica)
         }
         index.record(feedback, in: fleet)
         fallback.observe(feedback, in: fleet)
