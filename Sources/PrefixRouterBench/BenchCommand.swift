@@ -87,7 +87,7 @@ struct BenchCommand: ParsableCommand {
     @Option(
         name: .long,
         help:
-            "Report each completed request's blocks again to the router that placed it when its TTFT was at most this many seconds (inf: always)."
+            "Report each completed request's blocks again to the router that placed it when its TTFT was at most this many seconds (inf: always), for every line; without it only recommended does, at 30 s (recommended-no-release: never)."
     )
     var placementAtRelease: Double?
     @Flag(name: .long, help: "At each first token, report the engine's cached tokens to the router that placed it.")

@@ -59,3 +59,37 @@ private struct PlacementCounter: RoutingStrategy {
         #expect(throws: Never.self) { try parameters.validate() }
     }
 }
+
+@Suite struct RecommendedPlacementAtReleaseTests {
+    /// `recommended` reports at release on its own (30 s); `--placement-at-release` (the run's parameter)
+    /// replaces its limit and applies to every line; the peers, which ignore `.placement`, give the same figures
+    /// with it and without. Catches: a named configuration whose release is not applied, a flag that no longer
+    /// reaches the other lines, and a peer that starts learning from placements (its lines in RESULTS.md would
+    /// change).
+    @Test func recommendedReleasesAndPeersIgnoreIt() throws {
+        let trace = TestWorkloads.mooncakeLike(requests: 300)
+        var parameters = TestWorkloads.parameters(cacheBlocks: 40)
+        parameters.speedup = 20
+        let names = [
+            "recommended", "recommended-no-release", "ettft:l=24:d=4:c=5:rel=inf", "sglang-cache-aware", "llm-d",
+            "kubeai-chwbl", "recommended-multi",
+        ]
+        let entries = try names.map { try #require(StrategyCatalog.entry(named: $0)) }
+        let plain = try BenchRunner.run(trace: trace, parameters: parameters, strategies: entries).strategies
+        var flagged = parameters
+        flagged.placementAtReleaseMaxTTFT = .infinity
+        let everyLine = try BenchRunner.run(trace: trace, parameters: flagged, strategies: entries).strategies
+
+        #expect(plain[0].hitTokens != plain[1].hitTokens, "release changes recommended on this workload")
+        // The flag: recommended and the no-release line both take the run's limit.
+        #expect(everyLine[0].hitTokens == plain[2].hitTokens && everyLine[0].ttft == plain[2].ttft)
+        #expect(everyLine[1].hitTokens == plain[2].hitTokens && everyLine[1].ttft == plain[2].ttft)
+        // recommended-multi learns from placements too: the flag reaches it.
+        #expect(everyLine[6].hitTokens != plain[6].hitTokens)
+        for peer in 3...5 {
+            #expect(everyLine[peer].hitTokens == plain[peer].hitTokens, "\(names[peer])")
+            #expect(everyLine[peer].ttft == plain[peer].ttft, "\(names[peer])")
+            #expect(everyLine[peer].endToEnd == plain[peer].endToEnd, "\(names[peer])")
+        }
+    }
+}

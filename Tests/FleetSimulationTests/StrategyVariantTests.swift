@@ -10,25 +10,34 @@ import Testing
         #expect(StrategyCatalog.entry(named: "ettft:l=24:d=4:c=5:ix=1.1")?.name == "ettft:l=24:d=4:c=5:ix=1.1")
         #expect(StrategyCatalog.variant(named: "ettft") != nil)
         #expect(StrategyCatalog.variant(named: "ettft:cand=two:em=1:tr=1") != nil)
-        for bad in ["ettft:x=1", "ettft:l", "ettft:l=abc", "ettft:cand=some", "other:l=1", "recommended"] {
+        #expect(StrategyCatalog.variant(named: "ettft:rel=30")?.placementAtRelease == 30)
+        #expect(StrategyCatalog.variant(named: "ettft:rel=inf")?.placementAtRelease == .infinity)
+        #expect(StrategyCatalog.variant(named: "ettft:l=8")?.placementAtRelease == nil)
+        for bad in [
+            "ettft:x=1", "ettft:l", "ettft:l=abc", "ettft:rel=soon", "ettft:cand=some", "other:l=1", "recommended",
+        ] {
             #expect(StrategyCatalog.variant(named: bad) == nil, "\(bad)")
         }
     }
 
-    /// The `recommended` line is the variant with its parameters: the same run, figure for figure. Catches: the
-    /// named configuration drifting from what RESULTS.md says it is.
+    /// The `recommended` line is the variant with its parameters, placement at release at 30 s included, and
+    /// `recommended-no-release` the same without it: the same runs, figure for figure. Catches: the named
+    /// configuration drifting from what RESULTS.md says it is (its parameters, or its release limit).
     @Test func recommendedIsItsDescribedVariant() throws {
         let trace = TestWorkloads.mooncakeLike(requests: 300)
         var parameters = TestWorkloads.parameters(cacheBlocks: 40)
         parameters.speedup = 20
-        let entries = try ["recommended", "ettft:l=24:d=4:c=5", "ettft:l=0:d=4:c=5"].map {
-            try #require(StrategyCatalog.entry(named: $0))
-        }
+        let entries = try [
+            "recommended", "ettft:l=24:d=4:c=5:rel=30", "recommended-no-release", "ettft:l=24:d=4:c=5",
+            "ettft:l=0:d=4:c=5",
+        ].map { try #require(StrategyCatalog.entry(named: $0)) }
+        #expect(entries[0].placementAtRelease == 30 && entries[2].placementAtRelease == nil)
         let report = try BenchRunner.run(trace: trace, parameters: parameters, strategies: entries)
-        let (named, variant) = (report.strategies[0], report.strategies[1])
-        #expect(named.hitTokens == variant.hitTokens)
-        #expect(named.ttft == variant.ttft)
-        // The workload tells λ = 0 apart, so the comparison above can fail.
-        #expect(report.strategies[2].hitTokens != named.hitTokens)
+        let lines = report.strategies
+        #expect(lines[0].hitTokens == lines[1].hitTokens && lines[0].ttft == lines[1].ttft)
+        #expect(lines[2].hitTokens == lines[3].hitTokens && lines[2].ttft == lines[3].ttft)
+        // The workload tells the release and λ = 0 apart, so the comparisons above can fail.
+        #expect(lines[0].hitTokens != lines[2].hitTokens)
+        #expect(lines[4].hitTokens != lines[2].hitTokens)
     }
 }

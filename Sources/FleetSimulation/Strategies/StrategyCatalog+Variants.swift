@@ -14,6 +14,7 @@ extension StrategyCatalog {
     /// | `cand` | `all`, `two` (two ring candidates) or `pref` (ring-preferred) | `all` |
     /// | `ix` | index capacity as a multiple of the engine cache | 1 |
     /// | `tr` | `1` to trim the index on `cached_tokens` shortfalls (needs `--cached-tokens-feedback`) | 0 |
+    /// | `rel` | placement at release: the TTFT limit in seconds (`inf`: every request; see ``Entry/placementAtRelease``) | off |
     ///
     /// Returns nil for another name, an unknown key or a value that does not parse; strategy parameters out of
     /// range fail when the run builds the strategy.
@@ -30,13 +31,13 @@ extension StrategyCatalog {
                 candidates = pair[1]
                 continue
             }
-            guard ["l", "d", "t", "c", "em", "ix", "tr"].contains(pair[0]), let value = Double(pair[1]) else {
+            guard ["l", "d", "t", "c", "em", "ix", "tr", "rel"].contains(pair[0]), let value = Double(pair[1]) else {
                 return nil
             }
             settings[pair[0]] = value
         }
         let summary = "EstimatedTTFT variant (bench exploration)"
-        return Entry(name, summary) { [settings, candidates] context in
+        return Entry(name, summary, placementAtRelease: settings["rel"]) { [settings, candidates] context in
             let depth = context.keyDepthTokens
             let choice: EstimatedTTFT<LeastOutstanding>.Candidates =
                 candidates == "two"

@@ -23,22 +23,35 @@ public enum StrategyCatalog {
         public let name: String
         /// One line on what it does.
         public let summary: String
+        /// The line's own ``SimulationParameters/placementAtReleaseMaxTTFT`` (the gateway reporting each
+        /// request's blocks again at its end when its TTFT was at most this many seconds), used when the run
+        /// sets none (`--placement-at-release` sets it for every line); nil: off.
+        public let placementAtRelease: Double?
         let runner:
             @Sendable (SimulationInput, SimulationParameters, Oracle, ((Double) -> Void)?) throws -> StrategyResult
 
         /// Wraps a strategy factory. The factory receives the run's ``Context``; the simulator is specialised for `S`.
         ///
-        /// - Parameter configuration: adjusts the run's router configuration (`--load-factor`, `--vnodes`,
-        ///   `--min-capacity`) for this strategy, e.g. a peer's own ring size and load factor.
+        /// - Parameters:
+        ///   - placementAtRelease: the line's own placement-at-release limit in seconds (see
+        ///     ``placementAtRelease``), part of a named configuration that a gateway applies; nil: off.
+        ///   - configuration: adjusts the run's router configuration (`--load-factor`, `--vnodes`,
+        ///     `--min-capacity`) for this strategy, e.g. a peer's own ring size and load factor.
         public init<S: RoutingStrategy>(
             _ name: String,
             _ summary: String,
+            placementAtRelease: Double? = nil,
             configuration: (@Sendable (FleetConfiguration) -> FleetConfiguration)? = nil,
             _ make: @escaping @Sendable (Context) throws -> S
         ) {
             self.name = name
             self.summary = summary
+            self.placementAtRelease = placementAtRelease
             self.runner = { input, parameters, oracle, progress in
+                var parameters = parameters
+                if parameters.placementAtReleaseMaxTTFT == nil {
+                    parameters.placementAtReleaseMaxTTFT = placementAtRelease
+                }
                 let context = Context(
                     seed: parameters.seed,
                     cacheBlocksPerReplica: min(
@@ -107,17 +120,14 @@ public enum StrategyCatalog {
         Entry(
             "recommended",
             "one gateway: EstimatedTTFT, least backlog + (1 + 24) x uncached / rate + 4 ms x outstanding over every "
-                + "replica; cap c = 5; index = cache; own backlog only"
-        ) {
-            try recommended(
-                $0,
-                candidates: .all,
-                scatterCharge: 24,
-                usesEngineMetrics: false,
-                decodeSecondsPerRequest: 0.004,
-                loadFactor: 5
-            )
-        },
+                + "replica; cap c = 5; index = cache; own backlog only; each request's blocks reported again at its "
+                + "end when its TTFT was <= 30 s (the gateway's routing.placementAtReleaseSeconds default)",
+            placementAtRelease: recommendedPlacementAtRelease
+        ) { try recommendedOneGateway($0) },
+        Entry(
+            "recommended-no-release",
+            "recommended without the report at each request's end (the former recommended: placement at routing only)"
+        ) { try recommendedOneGateway($0) },
         Entry("recommended-l16", "the former recommended: lambda = 16, 2 ms x outstanding, cap c = 4, index = cache") {
             try recommended(
                 $0,
@@ -202,6 +212,23 @@ public enum StrategyCatalog {
             { _ in try KubeAICHWBL() }
         ),
     ]
+
+    /// The `recommended` line's placement-at-release limit: 30 s, the gateway's default
+    /// (`routing.placementAtReleaseSeconds`). RESULTS.md, issue 10, third pass (table 5) and fourth pass.
+    public static let recommendedPlacementAtRelease: Double = 30
+
+    /// The one-gateway strategy of `recommended` and `recommended-no-release`: every replica as candidate, λ = 24,
+    /// δ = 4 ms, c = 5, own backlog only.
+    static func recommendedOneGateway(_ context: Context) throws -> EstimatedTTFT<LeastOutstanding> {
+        try recommended(
+            context,
+            candidates: .all,
+            scatterCharge: 24,
+            usesEngineMetrics: false,
+            decodeSecondsPerRequest: 0.004,
+            loadFactor: 5
+        )
+    }
 
     /// The recommended configurations: ``PrefixRouter/EstimatedTTFT`` with λ = 8, the index sized like the
     /// engines' caches, the safety net at c = 4 (for one gateway: λ = 24, a decode charge of 4 ms per outstanding
