@@ -162,6 +162,7 @@ struct UsageTests {
             configure: {
                 $0.routing.strategy = .cacheAware
                 $0.routing.cacheBlocksPerReplica = blocksP.count
+                $0.routing.placementAtReleaseSeconds = 0  // the cached tokens alone (PlacementAtReleaseTests)
             }
         ).run { harness in
             let matches = #"gateway_routing_decisions_total{reason="cache_match"}"#
@@ -173,13 +174,8 @@ struct UsageTests {
 
             // P again, streamed: a cache match; while it streams, Q evicts P from the index.
             let client = harness.client
-            let url = harness.baseURL + "/v1/chat/completions"
-            let streamedP = chat(promptP, stream: true, maxTokens: 200)
+            let request = harness.jsonRequest("/v1/chat/completions", body: chat(promptP, stream: true, maxTokens: 200))
             let stream = Task {
-                var request = HTTPClientRequest(url: url)
-                request.method = .POST
-                request.headers.add(name: "content-type", value: "application/json")
-                request.body = .bytes(ByteBuffer(string: streamedP))
                 let response = try await client.execute(request, timeout: .seconds(30))
                 return String(buffer: try await response.body.collect(upTo: 1 << 20))
             }

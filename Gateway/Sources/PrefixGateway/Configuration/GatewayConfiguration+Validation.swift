@@ -71,6 +71,11 @@ extension GatewayConfiguration {
             "routing.sessionHeader",
             "expected an HTTP header name"
         )
+        try require(
+            routing.placementAtReleaseSeconds >= 0 && routing.placementAtReleaseSeconds.isFinite,
+            "routing.placementAtReleaseSeconds",
+            "expected 0 (off) or more seconds, found \(routing.placementAtReleaseSeconds)"
+        )
 
         try require(
             admission.maxInFlight >= 1,

@@ -170,13 +170,20 @@ public struct RoutingConfiguration: Sendable, Codable, Equatable {
     /// A request header carrying a session key, used when the body has no `prompt_cache_key`. Default
     /// `x-session-id`.
     public var sessionHeader: String = "x-session-id"
+    /// Placement at release: when a completion ends with status 200 and its time to first token (first byte
+    /// of a stream; the whole response of a non-streamed request) was at most this many seconds, its blocks
+    /// are reported to the router again (`RoutingFeedback.placement`) for the replica that served it, so
+    /// that the index ages a prefix from the end of its request, as the engine's LRU does. Only with the
+    /// strategies that keep an index (`estimated-ttft`, `cache-aware`); requests that queued longer are
+    /// skipped (an overloaded engine evicts released blocks quickly). 0 (or null): off. Default 30.
+    public var placementAtReleaseSeconds: Double = 30
 
     /// Creates the default routing settings.
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case strategy, blockSize, loadFactor, minimumCapacity, virtualNodesPerWeight, keyDepthTokens
-        case cacheBlocksPerReplica, sessionHeader
+        case cacheBlocksPerReplica, sessionHeader, placementAtReleaseSeconds
     }
 
     /// Decodes; missing fields take their defaults.
@@ -193,6 +200,11 @@ public struct RoutingConfiguration: Sendable, Codable, Equatable {
         cacheBlocksPerReplica =
             try c.decodeIfPresent(Int.self, forKey: .cacheBlocksPerReplica) ?? cacheBlocksPerReplica
         sessionHeader = try c.decodeIfPresent(String.self, forKey: .sessionHeader) ?? sessionHeader
+        if c.contains(.placementAtReleaseSeconds) {  // null: off (absent: the default)
+            placementAtReleaseSeconds =
+                try c.decodeNil(forKey: .placementAtReleaseSeconds)
+                ? 0 : try c.decode(Double.self, forKey: .placementAtReleaseSeconds)
+        }
     }
 }
 

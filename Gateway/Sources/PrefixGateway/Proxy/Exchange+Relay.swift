@@ -34,8 +34,10 @@ extension Exchange {
             if !firstByteSeen {
                 firstByteSeen = true
                 lease?.reportFirstToken()
+                let now = ContinuousClock.now
+                placementDue = feedback?.placementDue(firstTokenAt: now) ?? false
                 core.metrics.timeToFirstByte(
-                    ContinuousClock.now - record.start,
+                    now - record.start,
                     endpoint: record.endpoint.label,
                     model: record.model
                 )
@@ -75,6 +77,7 @@ extension Exchange {
         case .streaming:
             if let rest = filter?.finish() { client?.send(rest) }
             accountStreamUsage()
+            if placementDue, let feedback, let replica { record.reportPlacement(replica: replica, feedback: feedback) }
             conclude(status: 200)
             endStream()
         case .collecting(let collected, _):
@@ -83,6 +86,10 @@ extension Exchange {
                 lease?.reportFirstToken()
                 if status == 200, let replica, let usage = bytes.withUnsafeReadableBytes(ReportedUsage.inResponse) {
                     record.account(usage, replica: replica, feedback: feedback)
+                }
+                // Non-streamed: the whole answer stands for the first token (an upper bound of the TTFT).
+                if status == 200, let replica, let feedback, feedback.placementDue(firstTokenAt: .now) {
+                    record.reportPlacement(replica: replica, feedback: feedback)
                 }
             }
             conclude(status: status, note: record.stream ? "upstream status" : "")

@@ -56,6 +56,8 @@ final class Exchange {
     var upstream: UpstreamHandler?
     var filter: UsageFilter?
     var firstByteSeen = false
+    /// A stream's first byte came within the placement's TTFT limit (``CacheFeedbackKey/placementDeadline``).
+    var placementDue = false
     var status = 200
     var contentType: String?
 
@@ -72,11 +74,15 @@ final class Exchange {
         self.eventLoop = channel.eventLoop
         self.request = request
         self.usage = request.usage
-        // The routing key's hashes are kept only where the usage is read: every non-streamed answer, and
-        // streams with a usage plan.
-        self.feedback =
-            record.stream && request.usage == nil
-            ? nil : CacheFeedbackKey(request.routing, strategy: record.core.configuration.routing.strategy)
+        // The routing key's hashes are kept only where the router learns from the end: the usage is read
+        // (every non-streamed answer, and streams with a usage plan) for a strategy that learns from cached
+        // tokens, or placement at release is on for one that learns from placements.
+        self.feedback = CacheFeedbackKey(
+            request.routing,
+            configuration: record.core.configuration.routing,
+            readsUsage: !record.stream || request.usage != nil,
+            start: record.start
+        )
         self.retriesLeft = record.core.configuration.upstream.retries
         self.excluded = request.exclusions
         self.filter = request.usage.map(UsageFilter.init(plan:))

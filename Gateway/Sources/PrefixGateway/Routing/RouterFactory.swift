@@ -7,6 +7,13 @@ enum RouterFactory {
     /// only then does a request keep its block hashes until its response ends.
     static func learnsFromCachedTokens(_ strategy: RoutingStrategyName) -> Bool { strategy == .cacheAware }
 
+    /// Whether `strategy` keeps a prefix index that `RoutingFeedback.placement` refreshes (`EstimatedTTFT`,
+    /// `CacheAware`): only then is a request's placement reported again at its end
+    /// (`routing.placementAtReleaseSeconds`), and only then does a request keep its block hashes for it.
+    static func learnsFromPlacements(_ strategy: RoutingStrategyName) -> Bool {
+        strategy == .estimatedTTFT || strategy == .cacheAware
+    }
+
     /// The router for `configuration` over `replicas`.
     ///
     /// - Throws: ``GatewayConfigurationError`` naming the routing field the library rejected.

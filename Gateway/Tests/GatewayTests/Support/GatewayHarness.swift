@@ -37,6 +37,15 @@ struct GatewayHarness: Sendable {
         return (Int(response.status.code), response.headers, String(buffer: bytes))
     }
 
+    /// A JSON POST to the gateway, to execute with ``client`` (e.g. a stream read part by part).
+    func jsonRequest(_ path: String, body: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        return request
+    }
+
     /// A GET; returns status, headers and body text.
     func get(
         _ path: String,

@@ -1,0 +1,234 @@
+import AsyncHTTPClient
+import Foundation
+import MockEngine
+import NIOCore
+import NIOHTTP1
+import PrefixRouter
+import Testing
+
+@testable import PrefixGateway
+
+/// Placement at release (`routing.placementAtReleaseSeconds`), through real HTTP: a completion that ends
+/// with status 200 within the TTFT limit has its blocks reported to the router again for its replica.
+///
+/// Each scenario runs on one engine with an index of exactly one prompt's blocks (`cacheBlocksPerReplica`):
+/// a stream of prompt P starts, a prompt Q (at least as many blocks) is routed and served while it runs, which
+/// evicts P from the index; then P's stream ends. Only a report at P's end puts P back in the index, so that
+/// P sent once more is a cache match instead of a miss (the routing-decision counter tells them apart).
+@Suite("Placement at release", .serialized)
+struct PlacementAtReleaseTests {
+    enum Ending {
+        /// The stream runs to `data: [DONE]`.
+        case completes
+        /// The client hangs up after the first chunk.
+        case clientCancels
+        /// The engine stops sending after two tokens; the gateway's read timeout ends the stream.
+        case upstreamTimesOut
+    }
+
+    static let promptP = "P: " + String(repeating: "Keep the ledger balanced at all times. ", count: 25)
+    static let promptQ = "Q: " + String(repeating: "Write poems about the sea and the wind. ", count: 30)
+    static let matches = #"gateway_routing_decisions_total{reason="cache_match"}"#
+
+    static func chat(_ text: String, stream: Bool, maxTokens: Int) -> String {
+        #"{"model":"\#(testModel)","stream":\#(stream),"max_tokens":\#(maxTokens),"messages":[{"role":"user","content":\#(jsonString(text))}]}"#
+    }
+
+    static func blocks(_ text: String) throws -> [BlockHash] {
+        let keys = try RoutingKeyBuilder(models: [testModel], blockSize: 16)
+        let request = try CompletionRequest.decode(
+            Array(chat(text, stream: false, maxTokens: 1).utf8),
+            endpoint: .chatCompletions
+        )
+        return try #require(keys.routingRequest(for: request, sessionKey: nil)).blockHashes
+    }
+
+    /// Runs the scenario; returns whether P, sent again at the end, was a cache match.
+    func finalRequestMatches(
+        strategy: RoutingStrategyName,
+        limitSeconds: Double,
+        ending: Ending = .completes,
+        prefillOverhead: Duration = .milliseconds(1)
+    ) async throws -> Bool {
+        let blocksP = try Self.blocks(Self.promptP)
+        let blocksQ = try Self.blocks(Self.promptQ)
+        try #require(blocksQ.count >= blocksP.count && blocksP.count > 2)
+        try #require(blocksP[0] != blocksQ[0], "the two prompts share no block")
+        let engine = MockEngineConfiguration(
+            models: [testModel],
+            prefillOverhead: prefillOverhead,
+            decodeTokensPerSecond: 200,
+            faults: MockEngineFaults(stallAfterTokens: ending == .upstreamTimesOut ? 2 : nil)
+        )
+        var matched = false
+        try await gatewayFixture(
+            engines: 1,
+            engine: engine,
+            configure: {
+                $0.routing.strategy = strategy
+                $0.routing.cacheBlocksPerReplica = blocksP.count
+                $0.routing.placementAtReleaseSeconds = limitSeconds
+                if ending == .upstreamTimesOut { $0.upstream.readTimeoutSeconds = 0.5 }
+            }
+        ).run { harness in
+            let client = harness.client
+            // 200 tokens at 200 a second: P streams for a second, long past Q's answer.
+            let streamedP = Self.chat(Self.promptP, stream: true, maxTokens: ending == .clientCancels ? 2_000 : 200)
+            let (firstChunk, firstChunkSeen) = AsyncStream<Void>.makeStream()
+            let (hangUp, hangUpNow) = AsyncStream<Void>.makeStream()
+            let request = harness.jsonRequest("/v1/chat/completions", body: streamedP)
+            let stream = Task {
+                let response = try await client.execute(request, timeout: .seconds(30))
+                var text = ""
+                for try await chunk in response.body {
+                    firstChunkSeen.yield()
+                    if ending == .clientCancels {  // after Q: drop the response, a hang-up
+                        var wait = hangUp.makeAsyncIterator()
+                        _ = await wait.next()
+                        break
+                    }
+                    text += String(buffer: chunk)
+                }
+                firstChunkSeen.finish()
+                return text
+            }
+            var iterator = firstChunk.makeAsyncIterator()
+            _ = await iterator.next()
+            #expect(harness.engines[0].stats.running == 1, "P streaming")
+            #expect(try await harness.metric(Self.matches) == 0)
+
+            let q = try await harness.post(
+                "/v1/chat/completions",
+                body: Self.chat(Self.promptQ, stream: false, maxTokens: 1)
+            )
+            #expect(q.status == 200)
+            #expect(harness.engines[0].stats.running == 1, "P still streaming after Q")
+            hangUpNow.finish()
+            let text = try await stream.value
+            switch ending {
+            case .completes: #expect(text.hasSuffix("data: [DONE]\n\n"))
+            case .clientCancels: #expect(text.isEmpty)
+            case .upstreamTimesOut: #expect(text.contains(#""error""#) && !text.contains("[DONE]"))
+            }
+            try await harness.eventually("P ended") { harness.engines[0].stats.running == 0 }
+            try await harness.eventually("P's exchange ended") { harness.gateway.snapshot().inFlight == 0 }
+
+            let again = try await harness.post(
+                "/v1/chat/completions",
+                body: Self.chat(Self.promptP, stream: false, maxTokens: 1)
+            )
+            #expect(again.status == 200)
+            let count = try await harness.metric(Self.matches)
+            #expect(count <= 1)
+            matched = count == 1
+            try await harness.expectIdle()
+        }
+        return matched
+    }
+
+    // Catches: a gateway that never reports the placement at the end (P would be a miss), or that reports the
+    // wrong blocks or replica.
+    @Test("a stream completed within the limit puts its blocks back in the index (estimated-ttft)")
+    func completedWithinLimit() async throws {
+        #expect(try await finalRequestMatches(strategy: .estimatedTTFT, limitSeconds: 30))
+    }
+
+    // Catches: the same for the other strategy with an index (and the scenario itself: without the report,
+    // the control below, it is a miss).
+    @Test("the same with cache-aware; off (0): P was forgotten")
+    func cacheAwareAndOff() async throws {
+        #expect(try await finalRequestMatches(strategy: .cacheAware, limitSeconds: 30))
+        #expect(try await finalRequestMatches(strategy: .estimatedTTFT, limitSeconds: 0) == false)
+    }
+
+    // Catches: a limit that is ignored (or compared with something other than the time to first token): a
+    // 150 ms prefill overhead puts P's first token past a 50 ms limit, but well within 30 s.
+    @Test("a first token later than the limit is not reported")
+    func firstTokenPastTheLimit() async throws {
+        #expect(
+            try await finalRequestMatches(
+                strategy: .estimatedTTFT,
+                limitSeconds: 0.05,
+                prefillOverhead: .milliseconds(150)
+            ) == false
+        )
+        #expect(
+            try await finalRequestMatches(
+                strategy: .estimatedTTFT,
+                limitSeconds: 30,
+                prefillOverhead: .milliseconds(150)
+            )
+        )
+    }
+
+    // Catches: a report for a stream that did not complete: the client hung up, or the engine stalled and the
+    // gateway's read timeout cut it.
+    @Test("a cancelled or failed stream is not reported")
+    func cancelledOrFailed() async throws {
+        #expect(
+            try await finalRequestMatches(strategy: .estimatedTTFT, limitSeconds: 30, ending: .clientCancels) == false
+        )
+        #expect(
+            try await finalRequestMatches(strategy: .estimatedTTFT, limitSeconds: 30, ending: .upstreamTimesOut)
+                == false
+        )
+    }
+
+    // Catches: block hashes kept for every request whatever the strategy or the setting (memory per stream),
+    // and the report not sent for a stream without a usage plan.
+    @Test("block hashes are kept only where the router learns from them")
+    func keyKeptOnlyWhenUseful() throws {
+        let request = try #require(
+            try RoutingKeyBuilder(models: [testModel], blockSize: 16).routingRequest(
+                for: CompletionRequest.decode(
+                    Array(Self.chat(Self.promptP, stream: true, maxTokens: 1).utf8),
+                    endpoint: .chatCompletions
+                ),
+                sessionKey: nil
+            )
+        )
+        func key(_ strategy: RoutingStrategyName, _ limit: Double, readsUsage: Bool) -> CacheFeedbackKey? {
+            var routing = RoutingConfiguration()
+            routing.strategy = strategy
+            routing.placementAtReleaseSeconds = limit
+            return CacheFeedbackKey(request, configuration: routing, readsUsage: readsUsage, start: .now)
+        }
+        for strategy in RoutingStrategyName.allCases where strategy != .estimatedTTFT && strategy != .cacheAware {
+            #expect(key(strategy, 30, readsUsage: true) == nil, "\(strategy)")
+        }
+        #expect(key(.estimatedTTFT, 0, readsUsage: true) == nil)
+        let streamed = try #require(key(.estimatedTTFT, 30, readsUsage: false))
+        #expect(streamed.placementDeadline != nil && !streamed.reportsCachedTokens)
+        #expect(streamed.blockHashes == request.blockHashes)
+        let cacheAwareOff = try #require(key(.cacheAware, 0, readsUsage: true))
+        #expect(cacheAwareOff.placementDeadline == nil && cacheAwareOff.reportsCachedTokens)
+        #expect(key(.cacheAware, 0, readsUsage: false) == nil)
+    }
+
+    // Catches: a negative, infinite or NaN limit accepted, or an error that does not name the field; null
+    // read as the default instead of off.
+    @Test("validation names routing.placementAtReleaseSeconds; null is off, absent the default")
+    func validation() throws {
+        var configuration = GatewayConfiguration(replicas: [
+            ReplicaConfiguration(url: "http://127.0.0.1:1", models: ["m"])
+        ])
+        for bad in [-1, Double.infinity, .nan] {
+            configuration.routing.placementAtReleaseSeconds = bad
+            #expect {
+                try configuration.validate()
+            } throws: { error in
+                "\(error)".contains("routing.placementAtReleaseSeconds")
+            }
+        }
+        configuration.routing.placementAtReleaseSeconds = 0
+        try configuration.validate()
+        func decoded(_ routing: String) throws -> Double {
+            let json = #"{"replicas":[{"url":"http://127.0.0.1:1","models":["m"]}],"routing":{\#(routing)}}"#
+            return try GatewayConfiguration.decode(Data(json.utf8), source: "test").routing.placementAtReleaseSeconds
+        }
+        #expect(try decoded("") == 30)
+        #expect(try decoded(#""placementAtReleaseSeconds":null"#) == 0)
+        #expect(try decoded(#""placementAtReleaseSeconds":12.5"#) == 12.5)
+        #expect(throws: GatewayConfigurationError.self) { try decoded(#""placementAtReleaseSeconds":"soon""#) }
+    }
+}
