@@ -232,7 +232,8 @@ public enum StrategyCatalog {
 
     /// The recommended configurations: ``PrefixRouter/EstimatedTTFT`` with λ = 8, the index sized like the
     /// engines' caches, the safety net at c = 4 (for one gateway: λ = 24, a decode charge of 4 ms per outstanding
-    /// request and c = 5; RESULTS.md, issue 10 remedies). Engine metrics only where
+    /// request and c = 5, and placement at release at 30 s on the `recommended` entry; RESULTS.md, issue 10
+    /// remedies and fourth pass). Engine metrics only where
     /// a gateway's own backlog is partial (several gateways): behind one gateway the own backlog is exact, and a
     /// 50 ms-old waiting count only adds staleness (TTFT p99 0.54 s against 0.73 s on the built-in workload).
     static func recommended(
