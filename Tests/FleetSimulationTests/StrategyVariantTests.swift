@@ -1,3 +1,4 @@
+import PrefixRouter
 import Testing
 
 @testable import _FleetSimulation
@@ -39,5 +40,47 @@ import Testing
         // The workload tells the release and λ = 0 apart, so the comparisons above can fail.
         #expect(lines[0].hitTokens != lines[2].hitTokens)
         #expect(lines[4].hitTokens != lines[2].hitTokens)
+    }
+
+    /// The `recommended` line is `EstimatedTTFT.recommendedSingleGateway` (what the gateway's
+    /// `estimated-ttft-single` builds) with the index sized like the cache and release at 30 s, and
+    /// `recommended-multi` is `recommendedMultiGateway` with no release (the gateway's default `estimated-ttft`):
+    /// the same runs, figure for figure. Catches: the bench's lines and the gateway's strategies drifting apart.
+    @Test func recommendedLinesAreTheLibraryFactories() throws {
+        let trace = TestWorkloads.mooncakeLike(requests: 300)
+        var parameters = TestWorkloads.parameters(cacheBlocks: 40)
+        parameters.speedup = 20
+        let single = StrategyCatalog.Entry("single", "factory", placementAtRelease: 30) {
+            try EstimatedTTFT.recommendedSingleGateway(
+                capacityPerReplica: $0.cacheBlocksPerReplica,
+                fallback: LeastOutstanding(seed: $0.seed),
+                seed: $0.seed
+            )
+        }
+        let multi = StrategyCatalog.Entry("multi", "factory") {
+            try EstimatedTTFT.recommendedMultiGateway(
+                capacityPerReplica: $0.cacheBlocksPerReplica,
+                keyDepthTokens: $0.keyDepthTokens,
+                fallback: LeastOutstanding(seed: $0.seed),
+                seed: $0.seed
+            )
+        }
+        let named = try ["recommended", "recommended-multi", "recommended-no-release"].map {
+            try #require(StrategyCatalog.entry(named: $0))
+        }
+        #expect(named[0].placementAtRelease == StrategyCatalog.recommendedPlacementAtRelease)
+        #expect(StrategyCatalog.recommendedPlacementAtRelease == 30 && named[1].placementAtRelease == nil)
+        let report = try BenchRunner.run(
+            trace: trace,
+            parameters: parameters,
+            strategies: [named[0], single] + [
+                named[1], multi, named[2],
+            ]
+        )
+        let lines = report.strategies
+        #expect(lines[0].hitTokens == lines[1].hitTokens && lines[0].ttft == lines[1].ttft)
+        #expect(lines[2].hitTokens == lines[3].hitTokens && lines[2].ttft == lines[3].ttft)
+        // The workload tells the lines apart, so the comparisons above can fail.
+        #expect(lines[0].hitTokens != lines[2].hitTokens && lines[0].hitTokens != lines[4].hitTokens)
     }
 }

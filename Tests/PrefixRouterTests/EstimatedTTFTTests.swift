@@ -191,6 +191,33 @@ struct EstimatedTTFTTests {
         for lease in [a, b, c] { lease.release() }
     }
 
+    /// The two named configurations carry the parameters RESULTS.md (issue 10) measured as the bench's
+    /// `recommended` (one gateway) and `recommended-multi` (several). Catches: a factory drifting from its
+    /// bench line (which the gateway's `estimated-ttft-single` and `estimated-ttft` build).
+    @Test func recommendedFactoriesCarryTheBenchParameters() throws {
+        let single = try Strategy.recommendedSingleGateway(capacityPerReplica: 123, fallback: LeastOutstanding())
+        #expect(single.candidates == .all)
+        #expect(single.scatterCharge == 24)
+        #expect(single.decodeSecondsPerRequest == 0.004)
+        #expect(single.loadFactor == (try LoadFactor(5)))
+        #expect(!single.usesEngineMetrics)
+        #expect(single.temperature == nil && !single.correctsIndexFromCachedTokens)
+        #expect(single.prefillTokensPerSecond == 10_000)
+        #expect(single.index.capacityPerReplica == 123)
+        let multi = try Strategy.recommendedMultiGateway(
+            capacityPerReplica: 456,
+            keyDepthTokens: 1_024,
+            fallback: LeastOutstanding()
+        )
+        #expect(multi.candidates == .twoOnRing(keyDepthTokens: 1_024))
+        #expect(multi.scatterCharge == 8)
+        #expect(multi.decodeSecondsPerRequest == 0)
+        #expect(multi.loadFactor == (try LoadFactor(4)))
+        #expect(multi.usesEngineMetrics)
+        #expect(multi.temperature == nil && !multi.correctsIndexFromCachedTokens)
+        #expect(multi.index.capacityPerReplica == 456)
+    }
+
     @Test func rejectsInvalidParametersNamingThem() {
         func message(_ body: () throws -> Strategy) -> String {
             do {

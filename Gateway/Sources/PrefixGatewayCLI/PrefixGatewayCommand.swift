@@ -35,7 +35,12 @@ struct PrefixGatewayCommand: AsyncParsableCommand {
     @Option(name: .customLong("model"), help: "A model the --replica replicas serve (repeatable).")
     var models: [String] = []
 
-    @Option(help: "The routing strategy: \(RoutingStrategyName.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(
+        help: """
+            The routing strategy (default estimated-ttft: for one or several gateways; estimated-ttft-single: \
+            behind one gateway only): \(RoutingStrategyName.allCases.map(\.rawValue).joined(separator: ", ")).
+            """
+    )
     var strategy: String?
 
     @Option(help: "Requests in flight through the gateway at once; over it: 429.")

@@ -259,15 +259,61 @@ struct ConfigurationTests {
         try GatewayConfiguration.decode(Data(json.utf8), source: "gateway.json")
     }
 
-    @Test("defaults: the library's recommended strategy, 8 MiB bodies, capacity floor 8")
+    /// Catches: a default strategy other than the bench's `recommended-multi` (README: the gateway's default),
+    /// or placement at release on by default for it (the bench's line runs without it).
+    @Test("defaults: the library's recommended multi-gateway strategy without release, 8 MiB bodies, floor 8")
     func defaults() throws {
         let configuration = try decode(#"{"replicas":[{"url":"http://10.0.0.1:8000","models":["m"]}]}"#)
         try configuration.validate()
-        // Stateless by default: two gateway processes must agree on placements (see AgreementTests).
-        #expect(configuration.routing.strategy == .prefixAffinity)
+        #expect(configuration.routing.strategy == .estimatedTTFT)
+        #expect(GatewayConfiguration().routing.strategy == .estimatedTTFT)
+        #expect(configuration.routing.placementAtReleaseSeconds == nil)
+        #expect(configuration.routing.resolvedPlacementAtReleaseSeconds == 0)
         #expect(configuration.routing.minimumCapacity == 8)
         #expect(configuration.admission.maxBodyBytes == 8 << 20)
         #expect(configuration.models == ["m"])
+        let endpoints = try configuration.replicas.map { try ReplicaEndpoint($0) }
+        let router = try RouterFactory.makeRouter(configuration, replicas: endpoints)
+        let typed = try #require(router as? FleetRouter<CappedStrategy<EstimatedTTFT<LeastOutstanding>>>)
+        typed.withStrategy { _, strategy in
+            #expect(strategy.base.candidates == .twoOnRing(keyDepthTokens: 2_048))
+            #expect(strategy.base.scatterCharge == 8 && strategy.base.usesEngineMetrics)
+            #expect(strategy.cap == configuration.admission.perReplicaCap)
+        }
+    }
+
+    /// Catches: `estimated-ttft-single` building anything but `EstimatedTTFT.recommendedSingleGateway` (the
+    /// bench's `recommended`: every replica, λ = 24, δ = 4 ms, c = 5, no engine metrics), ignoring the
+    /// configured index size, or losing the gateway's cap; and a file naming it not parsing.
+    @Test(
+        "estimated-ttft-single runs EstimatedTTFT.recommendedSingleGateway with the configured index, release at 30 s"
+    )
+    func estimatedTTFTSingleRouterIsRecommended() throws {
+        let configuration = try decode(
+            #"{"replicas":[{"url":"http://10.0.0.1:8000","models":["m"]},{"url":"http://10.0.0.2:8000","models":["m"]}],"routing":{"strategy":"estimated-ttft-single","cacheBlocksPerReplica":5000},"admission":{"perReplicaCap":64}}"#
+        )
+        try configuration.validate()
+        #expect(configuration.routing.strategy == .estimatedTTFTSingle)
+        #expect(configuration.routing.resolvedPlacementAtReleaseSeconds == 30)
+        let endpoints = try configuration.replicas.map { try ReplicaEndpoint($0) }
+        let router = try RouterFactory.makeRouter(configuration, replicas: endpoints)
+        let typed = try #require(router as? FleetRouter<CappedStrategy<EstimatedTTFT<LeastOutstanding>>>)
+        let expected = try EstimatedTTFT.recommendedSingleGateway(
+            capacityPerReplica: 5_000,
+            fallback: LeastOutstanding()
+        )
+        typed.withStrategy { _, strategy in
+            #expect(strategy.base.candidates == expected.candidates)
+            #expect(strategy.base.candidates == .all)
+            #expect(strategy.base.scatterCharge == expected.scatterCharge)
+            #expect(strategy.base.loadFactor == expected.loadFactor)
+            #expect(strategy.base.usesEngineMetrics == expected.usesEngineMetrics)
+            #expect(strategy.base.decodeSecondsPerRequest == expected.decodeSecondsPerRequest)
+            #expect(strategy.base.temperature == expected.temperature)
+            #expect(strategy.base.prefillTokensPerSecond == expected.prefillTokensPerSecond)
+            #expect(strategy.base.index.capacityPerReplica == 5_000)
+            #expect(strategy.cap == 64)
+        }
     }
 
     /// Catches: the factory building `estimated-ttft` with other parameters than the library's recommended

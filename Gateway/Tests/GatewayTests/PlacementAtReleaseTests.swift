@@ -43,10 +43,11 @@ struct PlacementAtReleaseTests {
         return try #require(keys.routingRequest(for: request, sessionKey: nil)).blockHashes
     }
 
-    /// Runs the scenario; returns whether P, sent again at the end, was a cache match.
+    /// Runs the scenario; returns whether P, sent again at the end, was a cache match. `limitSeconds` nil: the
+    /// strategy's default.
     func finalRequestMatches(
         strategy: RoutingStrategyName,
-        limitSeconds: Double,
+        limitSeconds: Double?,
         ending: Ending = .completes,
         prefillOverhead: Duration = .milliseconds(1)
     ) async throws -> Bool {
@@ -141,6 +142,14 @@ struct PlacementAtReleaseTests {
         #expect(try await finalRequestMatches(strategy: .estimatedTTFT, limitSeconds: 0) == false)
     }
 
+    // Catches: the strategy's default not applied when the field is absent: the bench's `recommended`
+    // (estimated-ttft-single) reports at release, its `recommended-multi` (estimated-ttft, the default) does not.
+    @Test("absent: on at 30 s for estimated-ttft-single, off for estimated-ttft")
+    func strategyDefaults() async throws {
+        #expect(try await finalRequestMatches(strategy: .estimatedTTFTSingle, limitSeconds: nil))
+        #expect(try await finalRequestMatches(strategy: .estimatedTTFT, limitSeconds: nil) == false)
+    }
+
     // Catches: a limit that is ignored (or compared with something other than the time to first token): a
     // 150 ms prefill overhead puts P's first token past a 50 ms limit, but well within 30 s.
     @Test("a first token later than the limit is not reported")
@@ -187,16 +196,21 @@ struct PlacementAtReleaseTests {
                 sessionKey: nil
             )
         )
-        func key(_ strategy: RoutingStrategyName, _ limit: Double, readsUsage: Bool) -> CacheFeedbackKey? {
+        func key(_ strategy: RoutingStrategyName, _ limit: Double?, readsUsage: Bool) -> CacheFeedbackKey? {
             var routing = RoutingConfiguration()
             routing.strategy = strategy
             routing.placementAtReleaseSeconds = limit
             return CacheFeedbackKey(request, configuration: routing, readsUsage: readsUsage, start: .now)
         }
-        for strategy in RoutingStrategyName.allCases where strategy != .estimatedTTFT && strategy != .cacheAware {
+        let indexed: Set<RoutingStrategyName> = [.estimatedTTFT, .estimatedTTFTSingle, .cacheAware]
+        for strategy in RoutingStrategyName.allCases where !indexed.contains(strategy) {
             #expect(key(strategy, 30, readsUsage: true) == nil, "\(strategy)")
+            #expect(key(strategy, nil, readsUsage: true) == nil, "\(strategy)")
         }
         #expect(key(.estimatedTTFT, 0, readsUsage: true) == nil)
+        #expect(key(.estimatedTTFT, nil, readsUsage: true) == nil, "off by default")
+        #expect(key(.estimatedTTFTSingle, nil, readsUsage: false)?.placementDeadline != nil, "on by default")
+        #expect(key(.estimatedTTFTSingle, 0, readsUsage: false) == nil)
         let streamed = try #require(key(.estimatedTTFT, 30, readsUsage: false))
         #expect(streamed.placementDeadline != nil && !streamed.reportsCachedTokens)
         #expect(streamed.blockHashes == request.blockHashes)
@@ -206,8 +220,10 @@ struct PlacementAtReleaseTests {
     }
 
     // Catches: a negative, infinite or NaN limit accepted, or an error that does not name the field; null
-    // read as the default instead of off.
-    @Test("validation names routing.placementAtReleaseSeconds; null is off, absent the default")
+    // read as the default instead of off; an absent field not resolved to the strategy's default (30 s for
+    // estimated-ttft-single and cache-aware, off for estimated-ttft, the default strategy); an explicit value
+    // not winning over the default.
+    @Test("validation names routing.placementAtReleaseSeconds; null is off, absent the strategy's default")
     func validation() throws {
         var configuration = GatewayConfiguration(replicas: [
             ReplicaConfiguration(url: "http://127.0.0.1:1", models: ["m"])
@@ -217,18 +233,50 @@ struct PlacementAtReleaseTests {
             #expect {
                 try configuration.validate()
             } throws: { error in
-                "\(error)".contains("routing.placementAtReleaseSeconds")
+                "\(error)" == "configuration: routing.placementAtReleaseSeconds: expected 0 (off) or more seconds, "
+                    + "found \(bad)"
             }
         }
         configuration.routing.placementAtReleaseSeconds = 0
         try configuration.validate()
-        func decoded(_ routing: String) throws -> Double {
+        configuration.routing.placementAtReleaseSeconds = nil
+        try configuration.validate()
+        func decoded(_ routing: String) throws -> RoutingConfiguration {
             let json = #"{"replicas":[{"url":"http://127.0.0.1:1","models":["m"]}],"routing":{\#(routing)}}"#
-            return try GatewayConfiguration.decode(Data(json.utf8), source: "test").routing.placementAtReleaseSeconds
+            let configuration = try GatewayConfiguration.decode(Data(json.utf8), source: "test")
+            try configuration.validate(source: "test")
+            return configuration.routing
         }
-        #expect(try decoded("") == 30)
-        #expect(try decoded(#""placementAtReleaseSeconds":null"#) == 0)
-        #expect(try decoded(#""placementAtReleaseSeconds":12.5"#) == 12.5)
+        let absent = try decoded("")
+        #expect(absent.strategy == .estimatedTTFT)
+        #expect(absent.placementAtReleaseSeconds == nil && absent.resolvedPlacementAtReleaseSeconds == 0)
+        let single = try decoded(#""strategy":"estimated-ttft-single""#)
+        #expect(single.placementAtReleaseSeconds == nil && single.resolvedPlacementAtReleaseSeconds == 30)
+        #expect(try decoded(#""strategy":"cache-aware""#).resolvedPlacementAtReleaseSeconds == 30)
+        #expect(try decoded(#""strategy":"prefix-affinity""#).resolvedPlacementAtReleaseSeconds == 0)
+        // An explicit value wins, on or off.
+        #expect(try decoded(#""placementAtReleaseSeconds":12.5"#).resolvedPlacementAtReleaseSeconds == 12.5)
+        #expect(
+            try decoded(#""strategy":"estimated-ttft-single","placementAtReleaseSeconds":null"#)
+                .resolvedPlacementAtReleaseSeconds == 0
+        )
+        #expect(
+            try decoded(#""strategy":"estimated-ttft-single","placementAtReleaseSeconds":0"#)
+                .resolvedPlacementAtReleaseSeconds == 0
+        )
+        #expect(
+            try decoded(#""strategy":"estimated-ttft-single","placementAtReleaseSeconds":5"#)
+                .resolvedPlacementAtReleaseSeconds == 5
+        )
         #expect(throws: GatewayConfigurationError.self) { try decoded(#""placementAtReleaseSeconds":"soon""#) }
+        #expect {
+            try decoded(#""strategy":"estimated-ttft-single","placementAtReleaseSeconds":-1"#)
+        } throws: { error in
+            "\(error)".hasPrefix("test: routing.placementAtReleaseSeconds: ")
+        }
+        // Encoding keeps "absent" absent, so a saved configuration still follows its strategy's default.
+        let encoded = String(decoding: try JSONEncoder().encode(single), as: UTF8.self)
+        #expect(!encoded.contains("placementAtReleaseSeconds"))
+        #expect(try JSONDecoder().decode(RoutingConfiguration.self, from: Data(encoded.utf8)) == single)
     }
 }

@@ -18,6 +18,7 @@ struct AgreementTests {
         let urls = (0..<5).map { "http://10.0.0.\($0 + 1):8000" }
         func gateway(_ order: [String]) throws -> Gateway {
             var configuration = GatewayConfiguration()
+            configuration.routing.strategy = .prefixAffinity  // the stateless ring (the default breaks ties at random)
             configuration.replicas = order.map { ReplicaConfiguration(url: $0, models: ["m"]) }
             var logger = Logger(label: "agreement")
             logger.logLevel = .error

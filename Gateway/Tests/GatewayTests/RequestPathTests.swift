@@ -102,9 +102,14 @@ struct RequestPathTests {
         }
     }
 
-    @Test("the same conversation goes to the same replica as it grows")
-    func conversationAffinity() async throws {
-        try await withGateway(engines: 4) { harness in
+    // Catches: a conversation scattered as it grows, by the ring (prefix-affinity) or by the estimate (the
+    // default estimated-ttft, and estimated-ttft-single).
+    @Test(
+        "the same conversation goes to the same replica as it grows",
+        arguments: [RoutingStrategyName.prefixAffinity, .estimatedTTFT, .estimatedTTFTSingle]
+    )
+    func conversationAffinity(strategy: RoutingStrategyName) async throws {
+        try await gatewayFixture(engines: 4, configure: { $0.routing.strategy = strategy }).run { harness in
             // Longer than the prefix-affinity key depth (2,048 tokens ≈ 8 KiB): every turn shares the key.
             let system = String(repeating: "You are a careful assistant for the accounting team. ", count: 200)
             var messages: [(String, String)] = [("system", system), ("user", "First question about invoices?")]

@@ -119,9 +119,10 @@ public enum StrategyCatalog {
         },
         Entry(
             "recommended",
-            "one gateway: EstimatedTTFT, least backlog + (1 + 24) x uncached / rate + 4 ms x outstanding over every "
-                + "replica; cap c = 5; index = cache; own backlog only; each request's blocks reported again at its "
-                + "end when its TTFT was <= 30 s (the gateway's routing.placementAtReleaseSeconds default)",
+            "one gateway (the gateway's estimated-ttft-single): EstimatedTTFT, least backlog + (1 + 24) x uncached "
+                + "/ rate + 4 ms x outstanding over every replica; cap c = 5; index = cache; own backlog only; each "
+                + "request's blocks reported again at its end when its TTFT was <= 30 s (the gateway's "
+                + "routing.placementAtReleaseSeconds default for estimated-ttft-single)",
             placementAtRelease: recommendedPlacementAtRelease
         ) { try recommendedOneGateway($0) },
         Entry(
@@ -142,8 +143,8 @@ public enum StrategyCatalog {
         },
         Entry(
             "recommended-multi",
-            "several gateways: EstimatedTTFT between the two hash-chosen replicas of the prefix key (--key-depth); "
-                + "engines' waiting queues raise the backlog"
+            "several gateways (the gateway's default, estimated-ttft): EstimatedTTFT between the two hash-chosen "
+                + "replicas of the prefix key (--key-depth); engines' waiting queues raise the backlog; no release"
         ) {
             try EstimatedTTFT.recommendedMultiGateway(
                 capacityPerReplica: $0.cacheBlocksPerReplica,
@@ -214,19 +215,19 @@ public enum StrategyCatalog {
     ]
 
     /// The `recommended` line's placement-at-release limit: 30 s, the gateway's default
-    /// (`routing.placementAtReleaseSeconds`). RESULTS.md, issue 10, third pass (table 5) and fourth pass.
+    /// `routing.placementAtReleaseSeconds` for `estimated-ttft-single` (off for `estimated-ttft`, as in
+    /// `recommended-multi`). RESULTS.md, issue 10, third pass (table 5) and fourth pass.
     public static let recommendedPlacementAtRelease: Double = 30
 
-    /// The one-gateway strategy of `recommended` and `recommended-no-release`: every replica as candidate, λ = 24,
-    /// δ = 4 ms, c = 5, own backlog only.
+    /// The one-gateway strategy of `recommended` and `recommended-no-release`:
+    /// ``PrefixRouter/EstimatedTTFT/recommendedSingleGateway(capacityPerReplica:fallback:seed:)`` (every replica as
+    /// candidate, λ = 24, δ = 4 ms, c = 5, own backlog only), the index sized like the cache: the gateway's
+    /// `estimated-ttft-single` builds the same.
     static func recommendedOneGateway(_ context: Context) throws -> EstimatedTTFT<LeastOutstanding> {
-        try recommended(
-            context,
-            candidates: .all,
-            scatterCharge: 24,
-            usesEngineMetrics: false,
-            decodeSecondsPerRequest: 0.004,
-            loadFactor: 5
+        try EstimatedTTFT.recommendedSingleGateway(
+            capacityPerReplica: Swift.max(1, context.cacheBlocksPerReplica),
+            fallback: LeastOutstanding(seed: context.seed),
+            seed: context.seed
         )
     }
 

@@ -372,6 +372,39 @@ extension Double {
 }
 
 extension EstimatedTTFT {
+    /// The library's recommended configuration behind a single gateway (the bench's `recommended` line,
+    /// measured in RESULTS.md, issue 10): every eligible replica as candidate, λ = 24, a decode charge of
+    /// δ = 4 ms per outstanding request, the safety net at c = 5, the gateway's own backlog only (no engine
+    /// metrics: behind one gateway it is exact, and a scraped waiting count only adds staleness), and the
+    /// index sized like the engines' caches.
+    ///
+    /// The bench's `recommended` line also reports each completed request's blocks again when its time to
+    /// first token was at most 30 s (``RoutingFeedback/placement(blockHashes:replica:)``, placement at
+    /// release): that is the caller's part, not the strategy's (the gateway's `estimated-ttft-single` does it).
+    ///
+    /// - Parameters:
+    ///   - capacityPerReplica: the engines' KV capacity in blocks (the index's size per replica).
+    ///   - fallback: places requests without blocks.
+    ///   - seed: seeds the tie-break for reproducible runs.
+    /// - Throws: ``PrefixRouterError`` naming the parameter out of range.
+    /// - Complexity: O(1) to create; each route as ``Candidates/all``.
+    public static func recommendedSingleGateway(
+        capacityPerReplica: Int = PrefixIndex.defaultCapacityPerReplica,
+        fallback: Fallback,
+        seed: UInt64? = nil
+    ) throws(PrefixRouterError) -> EstimatedTTFT {
+        try EstimatedTTFT(
+            capacityPerReplica: capacityPerReplica,
+            scatterCharge: 24,
+            candidates: .all,
+            loadFactor: 5,
+            usesEngineMetrics: false,
+            decodeSecondsPerRequest: 0.004,
+            fallback: fallback,
+            seed: seed
+        )
+    }
+
     /// The library's recommended configuration for several gateways that share nothing (the bench's
     /// `recommended-multi` line, measured in RESULTS.md): the two hash-chosen replicas of the prefix key at
     /// `keyDepthTokens` as candidates, λ = 8, engines' waiting queues raising the backlog when they are fed,

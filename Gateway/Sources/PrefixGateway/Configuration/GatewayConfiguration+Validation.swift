@@ -71,11 +71,13 @@ extension GatewayConfiguration {
             "routing.sessionHeader",
             "expected an HTTP header name"
         )
-        try require(
-            routing.placementAtReleaseSeconds >= 0 && routing.placementAtReleaseSeconds.isFinite,
-            "routing.placementAtReleaseSeconds",
-            "expected 0 (off) or more seconds, found \(routing.placementAtReleaseSeconds)"
-        )
+        if let placementAtRelease = routing.placementAtReleaseSeconds {
+            try require(
+                placementAtRelease >= 0 && placementAtRelease.isFinite,
+                "routing.placementAtReleaseSeconds",
+                "expected 0 (off) or more seconds, found \(placementAtRelease)"
+            )
+        }
 
         try require(
             admission.maxInFlight >= 1,

@@ -12,7 +12,7 @@
 ///     { "url": "http://10.0.0.1:8000", "models": ["meta-llama/Llama-3.1-8B-Instruct"], "weight": 1 },
 ///     { "url": "http://10.0.0.2:8000", "models": ["meta-llama/Llama-3.1-8B-Instruct"], "apiKey": "…" }
 ///   ],
-///   "routing": { "strategy": "prefix-affinity", "minimumCapacity": 8 },
+///   "routing": { "strategy": "estimated-ttft", "cacheBlocksPerReplica": 26000 },
 ///   "admission": { "maxInFlight": 4096, "perReplicaCap": 256 },
 ///   "auth": { "apiKeys": ["sk-…"], "adminKey": "…" }
 /// }
@@ -151,10 +151,12 @@ public struct ReplicaConfiguration: Sendable, Codable, Equatable {
 
 /// The routing strategy and its parameters.
 public struct RoutingConfiguration: Sendable, Codable, Equatable {
-    /// The strategy. Default ``RoutingStrategyName/prefixAffinity``: stateless, so every gateway process places
-    /// every conversation on the same replica with no coordination (below the bound). `estimated-ttft` routes
-    /// better in the bench but breaks ties at random and keeps a per-gateway index, so gateways can disagree.
-    public var strategy: RoutingStrategyName = .prefixAffinity
+    /// The strategy. Default ``RoutingStrategyName/estimatedTTFT``, the bench's `recommended-multi`: every
+    /// gateway process sends a prefix to the same two ring replicas with no coordination, then to the one of
+    /// the two with the lower estimated time to first token. Behind a single gateway process,
+    /// ``RoutingStrategyName/estimatedTTFTSingle`` (the bench's `recommended`); where placements must be a
+    /// pure function of the request and the fleet, ``RoutingStrategyName/prefixAffinity`` (stateless).
+    public var strategy: RoutingStrategyName = .estimatedTTFT
     /// Tokens per hashed block (vLLM's default 16). Text is hashed in chunks of 4 × blockSize bytes.
     public var blockSize: Int = 16
     /// The bounded-load factor c, 1.001...100. Default 1.25.
@@ -163,9 +165,11 @@ public struct RoutingConfiguration: Sendable, Codable, Equatable {
     public var minimumCapacity: Int = 8
     /// Ring points per unit of weight. Default 160.
     public var virtualNodesPerWeight: Int = 160
-    /// How many leading tokens the prefix-affinity ring key covers. Default 2048.
+    /// How many leading tokens the ring key covers (`prefix-affinity`, `sticky`'s fallback, the two
+    /// candidates of `estimated-ttft`). Default 2048.
     public var keyDepthTokens: Int = 2_048
-    /// Blocks the cache-aware index records per replica. Default 26,000.
+    /// Blocks the prefix index of `estimated-ttft`, `estimated-ttft-single` and `cache-aware` records per
+    /// replica; size it like the engines' KV caches. Default 26,000.
     public var cacheBlocksPerReplica: Int = 26_000
     /// A request header carrying a session key, used when the body has no `prompt_cache_key`. Default
     /// `x-session-id`.
@@ -174,9 +178,19 @@ public struct RoutingConfiguration: Sendable, Codable, Equatable {
     /// of a stream; the whole response of a non-streamed request) was at most this many seconds, its blocks
     /// are reported to the router again (`RoutingFeedback.placement`) for the replica that served it, so
     /// that the index ages a prefix from the end of its request, as the engine's LRU does. Only with the
-    /// strategies that keep an index (`estimated-ttft`, `cache-aware`); requests that queued longer are
-    /// skipped (an overloaded engine evicts released blocks quickly). 0 (or null): off. Default 30.
-    public var placementAtReleaseSeconds: Double = 30
+    /// strategies that keep an index (`estimated-ttft`, `estimated-ttft-single`, `cache-aware`); requests that
+    /// queued longer are skipped (an overloaded engine evicts released blocks quickly). 0 (or null in a
+    /// file): off. nil (absent, the default): the strategy's own default
+    /// (``RoutingStrategyName/defaultPlacementAtReleaseSeconds``: 30 s for `estimated-ttft-single` and
+    /// `cache-aware`, off for `estimated-ttft`, as in the bench's lines); the gateway uses
+    /// ``resolvedPlacementAtReleaseSeconds``.
+    public var placementAtReleaseSeconds: Double?
+
+    /// The placement-at-release limit in effect: ``placementAtReleaseSeconds`` when set, else the strategy's
+    /// default (``RoutingStrategyName/defaultPlacementAtReleaseSeconds``). 0: off.
+    public var resolvedPlacementAtReleaseSeconds: Double {
+        placementAtReleaseSeconds ?? strategy.defaultPlacementAtReleaseSeconds
+    }
 
     /// Creates the default routing settings.
     public init() {}
@@ -200,7 +214,7 @@ public struct RoutingConfiguration: Sendable, Codable, Equatable {
         cacheBlocksPerReplica =
             try c.decodeIfPresent(Int.self, forKey: .cacheBlocksPerReplica) ?? cacheBlocksPerReplica
         sessionHeader = try c.decodeIfPresent(String.self, forKey: .sessionHeader) ?? sessionHeader
-        if c.contains(.placementAtReleaseSeconds) {  // null: off (absent: the default)
+        if c.contains(.placementAtReleaseSeconds) {  // null: off (absent: the strategy's default)
             placementAtReleaseSeconds =
                 try c.decodeNil(forKey: .placementAtReleaseSeconds)
                 ? 0 : try c.decode(Double.self, forKey: .placementAtReleaseSeconds)
@@ -210,10 +224,17 @@ public struct RoutingConfiguration: Sendable, Codable, Equatable {
 
 /// The routing strategies a gateway can be configured with, by their configuration names.
 public enum RoutingStrategyName: String, Sendable, Codable, CaseIterable {
-    /// `EstimatedTTFT.recommendedMultiGateway`: the lower estimated time to first token of the prefix key's two
-    /// ring replicas; `keyDepthTokens` and `cacheBlocksPerReplica` apply.
+    /// `EstimatedTTFT.recommendedMultiGateway`, the bench's `recommended-multi` (the default): the lower
+    /// estimated time to first token of the prefix key's two ring replicas, engines' waiting queues raising
+    /// the backlog; for one or several gateway processes. `keyDepthTokens` and `cacheBlocksPerReplica` apply;
+    /// placement at release off by default.
     case estimatedTTFT = "estimated-ttft"
-    /// `PrefixAffinity<LeastOutstanding>`: prefix affinity on the bounded-load ring (the default).
+    /// `EstimatedTTFT.recommendedSingleGateway`, the bench's `recommended`: the least estimated time to first
+    /// token over every replica, from this gateway's own backlog. For a fleet behind a single gateway process
+    /// (its backlog counts only its own requests). `cacheBlocksPerReplica` applies; placement at release at
+    /// 30 s by default.
+    case estimatedTTFTSingle = "estimated-ttft-single"
+    /// `PrefixAffinity<LeastOutstanding>`: prefix affinity on the bounded-load ring, stateless.
     case prefixAffinity = "prefix-affinity"
     /// `CacheAware<LeastOutstanding>`: an approximate per-replica prefix index, scored with load.
     case cacheAware = "cache-aware"
@@ -227,6 +248,17 @@ public enum RoutingStrategyName: String, Sendable, Codable, CaseIterable {
     case roundRobin = "round-robin"
     /// `RandomChoice`.
     case random
+
+    /// The strategy's default `routing.placementAtReleaseSeconds`, as its bench line runs it: 30 for
+    /// `estimated-ttft-single` (the bench's `recommended`) and `cache-aware`; 0 (off) for `estimated-ttft`
+    /// (`recommended-multi`, where release cost 3–5% of TTFT p99: RESULTS.md, issue 10, fourth pass) and for
+    /// the strategies that keep no index.
+    public var defaultPlacementAtReleaseSeconds: Double {
+        switch self {
+        case .estimatedTTFTSingle, .cacheAware: 30
+        case .estimatedTTFT, .prefixAffinity, .sticky, .leastOutstanding, .powerOfTwo, .roundRobin, .random: 0
+        }
+    }
 }
 
 /// Admission caps and the request size limit.

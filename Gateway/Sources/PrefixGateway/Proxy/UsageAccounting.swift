@@ -27,7 +27,7 @@ struct CacheFeedbackKey: Sendable {
         start: ContinuousClock.Instant
     ) {
         let cachedTokens = readsUsage && RouterFactory.learnsFromCachedTokens(configuration.strategy)
-        let limit = configuration.placementAtReleaseSeconds
+        let limit = configuration.resolvedPlacementAtReleaseSeconds
         let placement = limit > 0 && RouterFactory.learnsFromPlacements(configuration.strategy)
         guard cachedTokens || placement, !routing.blockHashes.isEmpty else { return nil }
         blockHashes = routing.blockHashes

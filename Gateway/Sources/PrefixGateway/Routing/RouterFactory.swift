@@ -11,7 +11,10 @@ enum RouterFactory {
     /// `CacheAware`): only then is a request's placement reported again at its end
     /// (`routing.placementAtReleaseSeconds`), and only then does a request keep its block hashes for it.
     static func learnsFromPlacements(_ strategy: RoutingStrategyName) -> Bool {
-        strategy == .estimatedTTFT || strategy == .cacheAware
+        switch strategy {
+        case .estimatedTTFT, .estimatedTTFTSingle, .cacheAware: true
+        case .prefixAffinity, .sticky, .leastOutstanding, .powerOfTwo, .roundRobin, .random: false
+        }
     }
 
     /// The router for `configuration` over `replicas`.
@@ -41,6 +44,13 @@ enum RouterFactory {
                     EstimatedTTFT.recommendedMultiGateway(
                         capacityPerReplica: routing.cacheBlocksPerReplica,
                         keyDepthTokens: routing.keyDepthTokens,
+                        fallback: LeastOutstanding()
+                    )
+                )
+            case .estimatedTTFTSingle:
+                return try capped(
+                    EstimatedTTFT.recommendedSingleGateway(
+                        capacityPerReplica: routing.cacheBlocksPerReplica,
                         fallback: LeastOutstanding()
                     )
                 )
