@@ -73,8 +73,9 @@ struct PlacementAtReleaseTests {
             }
         ).run { harness in
             let client = harness.client
-            // 200 tokens at 200 a second: P streams for a second, long past Q's answer.
-            let streamedP = Self.chat(Self.promptP, stream: true, maxTokens: ending == .clientCancels ? 2_000 : 200)
+            // 600 tokens at 200 a second: P streams for three seconds, long past Q's answer even on a loaded
+            // machine (P must still be running when Q is routed, or the scenario is another one).
+            let streamedP = Self.chat(Self.promptP, stream: true, maxTokens: ending == .clientCancels ? 2_000 : 600)
             let (firstChunk, firstChunkSeen) = AsyncStream<Void>.makeStream()
             let (hangUp, hangUpNow) = AsyncStream<Void>.makeStream()
             let request = harness.jsonRequest("/v1/chat/completions", body: streamedP)
