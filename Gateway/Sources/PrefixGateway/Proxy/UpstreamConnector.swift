@@ -38,7 +38,7 @@ struct UpstreamConnector: Sendable {
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
-        let host = replica.host
+        let serverHostname = replica.address == nil ? replica.host : nil
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(
@@ -48,17 +48,14 @@ struct UpstreamConnector: Sendable {
             .channelInitializer { channel in
                 guard let tls else { return channel.eventLoop.makeSucceededVoidFuture() }
                 return channel.eventLoop.makeCompletedFuture {
-                    let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
-                    let handler = try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host)
+                    let handler = try NIOSSLClientHandler(context: tls, serverHostname: serverHostname)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
         // An IP address is connected to directly: `connect(host:port:)` would resolve it with `getaddrinfo` on
         // a dispatch queue and come back to the event loop, two thread hops on every request's way to its
         // first byte.
-        if let address = try? SocketAddress(ipAddress: host, port: replica.port) {
-            return bootstrap.connect(to: address)
-        }
-        return bootstrap.connect(host: host, port: replica.port)
+        if let address = replica.address { return bootstrap.connect(to: address) }
+        return bootstrap.connect(host: replica.host, port: replica.port)
     }
 }

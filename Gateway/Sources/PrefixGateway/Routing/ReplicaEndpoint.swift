@@ -1,3 +1,4 @@
+import NIOCore
 public import PrefixRouter
 
 /// A configured replica, resolved: its id in the router, where to send requests, what it serves, and the
@@ -18,6 +19,9 @@ public struct ReplicaEndpoint: Sendable, Hashable {
     let host: String
     let port: Int
     let tls: Bool
+    /// `host` and `port` as a socket address when `host` is an IP address literal (parsed once, here): the
+    /// gateway connects to it without name resolution and sends no TLS server name for it. nil for a name.
+    let address: SocketAddress?
     /// The base path (empty, or `/prefix` without a trailing slash), put before `/v1/…`.
     let basePath: String
     /// The `Host` header: `host:port` as written in the URL.
@@ -96,6 +100,7 @@ public struct ReplicaEndpoint: Sendable, Hashable {
         self.host = hostPart.hasPrefix("[") ? String(hostPart.dropFirst().dropLast()) : String(hostPart)
         self.port = port
         self.tls = scheme == "https"
+        self.address = try? SocketAddress(ipAddress: self.host, port: port)
         self.basePath = path
         self.hostHeader = "\(hostPart):\(port)"
     }
