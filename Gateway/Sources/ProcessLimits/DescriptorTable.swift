@@ -12,10 +12,10 @@ import Darwin
 /// does not fit. In a multi-threaded process the old table may still be read by other threads, so the kernel
 /// waits for an RCU grace period before it frees it (`expand_fdtable` in `fs/file.c`): the `accept4`,
 /// `socket` or `open` that needed the room sleeps for that period, 9–14 ms on the machines measured
-/// (PrefixRouter's RESULTS.md, issue 9). When that call is the listening socket's accept, every connection that arrives in
-/// the meantime waits in the kernel's accept queue, and a streaming gateway sees the stall at the 256th,
-/// 512th, 1,024th … connection as a time-to-first-byte tail. Single-threaded servers (nginx's workers) do
-/// not wait: the grace period is only needed when the table is shared.
+/// (PrefixRouter's RESULTS.md, issue 9). When that call is the listening socket's accept, every connection
+/// that arrives in the meantime waits in the kernel's accept queue, and a streaming gateway sees the stall at
+/// the 256th, 512th, 1,024th … connection as a time-to-first-byte tail. Single-threaded servers (nginx's
+/// workers) do not wait: the grace period is only needed when the table is shared.
 ///
 /// Reserving the table up front pays the growth once, before the first connection: the table never shrinks,
 /// and an empty slot costs the kernel 8 bytes (64 K descriptors: 512 KiB of kernel memory, not the
