@@ -43,9 +43,12 @@ let package = Package(
     ],
     targets: [
         // The gateway as a library: configuration, admission, routing, the proxy, health, metrics, admin.
+        // The process's descriptor table and open-file limit, sized at start-up (gateway, mock engine, load generator).
+        .target(name: "ProcessLimits", swiftSettings: swiftSettings),
         .target(
             name: "PrefixGateway",
             dependencies: [
+                "ProcessLimits",
                 .product(name: "PrefixRouter", package: "PrefixRouter"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -99,6 +102,7 @@ let package = Package(
             name: "MockEngineCLI",
             dependencies: [
                 "MockEngine",
+                "ProcessLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -110,6 +114,7 @@ let package = Package(
         .executableTarget(
             name: "LoadGenerator",
             dependencies: [
+                "ProcessLimits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -122,6 +127,7 @@ let package = Package(
             dependencies: [
                 "PrefixGateway",
                 "MockEngine",
+                "ProcessLimits",
                 .product(name: "PrefixRouter", package: "PrefixRouter"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

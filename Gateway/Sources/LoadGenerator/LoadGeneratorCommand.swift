@@ -2,6 +2,7 @@ import ArgumentParser
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import ProcessLimits
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -95,6 +96,9 @@ struct LoadGeneratorCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // One descriptor per stream: sized before the event loops start, so that growing the table never
+        // stalls a connect mid-ramp (see ProcessLimits.DescriptorTable) and adds to the time to first byte.
+        DescriptorTable.prepare(for: streams + 256)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let addresses = try targets.map { target -> SocketAddress in
             let (host, port) = Self.split(target)!

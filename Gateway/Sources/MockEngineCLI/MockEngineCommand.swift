@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import MockEngine
+import ProcessLimits
 import ServiceLifecycle
 import UnixSignals
 
@@ -120,6 +121,9 @@ struct MockEngineCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "mock-engine")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        // One descriptor per running stream, plus room for idle connections: sized before the first accept,
+        // so that growing the table never stalls an event loop (see ProcessLimits.DescriptorTable).
+        DescriptorTable.prepare(for: maxRunning + 1_024)
         let engine = MockEngine(configuration: engineConfiguration, logger: logger)
         engine.setHealthy(!unhealthy)
         let group = ServiceGroup(

@@ -384,6 +384,10 @@ struct ConfigurationTests {
             message(#"{"replicas":[{"url":"http://a:1","models":["m"]}],"routing":{"strategy":"fastest"}}"#)
                 .hasPrefix("gateway.json: routing.strategy: ")
         )
+        #expect(
+            message(#"{"replicas":[{"url":"http://a:1","models":["m"]}],"listen":{"reserveDescriptors":-1}}"#)
+                .hasPrefix("gateway.json: listen.reserveDescriptors: expected 0 (off)")
+        )
         #expect(message(#"{"replicas": [}"#).hasPrefix("gateway.json: "))
         #expect(message(#"{}"#) == "gateway.json: replicas: expected at least one replica")
     }

@@ -5,6 +5,7 @@ import MockEngine
 import NIOCore
 import NIOHTTP1
 import PrefixRouter
+import ProcessLimits
 import Testing
 
 @testable import PrefixGateway
@@ -56,6 +57,77 @@ struct ProcessTests {
         )
     }
 
+    /// Starts the executable on a configuration file, its output discarded.
+    private func launch(config file: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["--config", file.path, "--log-level", "warning"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    #if os(Linux)
+    /// The descriptor table size (`FDSize` in `/proc/<pid>/status`) of a process.
+    static func tableSize(of pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("FDSize:") {
+            return Int(line.dropFirst("FDSize:".count).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
+    }
+
+    @Test("the process sizes its descriptor table from listen.reserveDescriptors before it listens; 0 leaves it")
+    func descriptorTable() async throws {
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            Issue.record("build prefix-gateway first (swift build --product prefix-gateway): \(executable.path)")
+            return
+        }
+        let softLimit = try #require(DescriptorTable.softLimit)
+        try #require(softLimit >= 4_096, "ulimit -n \(softLimit) leaves no room to show the reservation")
+        let engine = MockEngine(configuration: MockEngineConfiguration(models: ["m"]))
+        let enginePort = try await engine.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gateway-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        /// Starts the gateway with `reserve`, waits until it answers /health, returns its table size.
+        func tableSize(reserve: Int) async throws -> Int? {
+            let port = try await deadPort()
+            let file = directory.appendingPathComponent("gateway-\(reserve).json")
+            let replica = #"{"url": "http://127.0.0.1:\#(enginePort)", "models": ["m"]}"#
+            let json =
+                #"{"listen": {"port": \#(port), "reserveDescriptors": \#(reserve)}, "replicas": [\#(replica)], "#
+                + #""health": {"activeChecks": false}}"#
+            try json.write(to: file, atomically: true, encoding: .utf8)
+            let process = try launch(config: file)
+            defer { if process.isRunning { process.terminate() } }
+            var listening = false
+            for _ in 0..<200 where !listening {
+                let response = try? await client.execute(
+                    HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"),
+                    timeout: .seconds(2)
+                )
+                listening = response?.status == .ok
+                if !listening { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(listening)
+            return Self.tableSize(of: process.processIdentifier)
+        }
+        do {
+            let reserved = try #require(try await tableSize(reserve: 4_096))
+            #expect(reserved >= 4_096, "FDSize \(reserved) after reserving 4,096")
+            let unreserved = try #require(try await tableSize(reserve: 0))
+            #expect(unreserved < 4_096, "FDSize \(unreserved) with the reservation off")
+        } catch {
+            Issue.record(error)
+        }
+        try? await client.shutdown()
+        await engine.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+    #endif
+
     @Test("SIGHUP reloads the replicas from the file; SIGTERM lets a stream finish and exits 0")
     func signals() async throws {
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
@@ -77,12 +149,7 @@ struct ProcessTests {
             try json.write(to: file, atomically: true, encoding: .utf8)
         }
         try write([portA])
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = ["--config", file.path, "--log-level", "warning"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try launch(config: file)
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)

@@ -20,6 +20,13 @@ extension GatewayConfiguration {
         try require((0...65_535).contains(listen.port), "listen.port", "expected 0...65535, found \(listen.port)")
         try require(listen.backlog >= 1, "listen.backlog", "expected at least 1, found \(listen.backlog)")
         try require(listen.idleTimeoutSeconds > 0, "listen.idleTimeoutSeconds", "expected a positive number")
+        if let reserve = listen.reserveDescriptors {
+            try require(
+                (0...Int(Int32.max)).contains(reserve),
+                "listen.reserveDescriptors",
+                "expected 0 (off) ... \(Int32.max), found \(reserve)"
+            )
+        }
 
         try require(!replicas.isEmpty, "replicas", "expected at least one replica")
         var seen: [String: Int] = [:]

@@ -94,11 +94,18 @@ public struct ListenConfiguration: Sendable, Codable, Equatable {
     public var backlog: Int = 2048
     /// Seconds after which an idle client connection is closed. Default 120.
     public var idleTimeoutSeconds: Double = 120
+    /// File descriptors the process's table is sized for at start-up, so that it never grows under load
+    /// (on Linux each growth of a multi-threaded process's table stalls the call that needed it for an RCU
+    /// grace period, ~10 ms, while new connections wait to be accepted). Nil (the default): 2 ×
+    /// `admission.maxInFlight` + 1,024, capped by the soft `RLIMIT_NOFILE`; 0: off.
+    public var reserveDescriptors: Int?
 
     /// Creates the default listen settings.
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case host, port, backlog, idleTimeoutSeconds }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case host, port, backlog, idleTimeoutSeconds, reserveDescriptors
+    }
 
     /// Decodes; missing fields take their defaults.
     public init(from decoder: any Decoder) throws {
@@ -108,6 +115,7 @@ public struct ListenConfiguration: Sendable, Codable, Equatable {
         port = try c.decodeIfPresent(Int.self, forKey: .port) ?? port
         backlog = try c.decodeIfPresent(Int.self, forKey: .backlog) ?? backlog
         idleTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .idleTimeoutSeconds) ?? idleTimeoutSeconds
+        reserveDescriptors = try c.decodeIfPresent(Int.self, forKey: .reserveDescriptors)
     }
 }
 

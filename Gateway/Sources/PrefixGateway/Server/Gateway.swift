@@ -3,6 +3,7 @@ import Hummingbird
 public import Logging
 import NIOConcurrencyHelpers
 public import PrefixRouter
+import ProcessLimits
 import ServiceLifecycle
 public import UnixSignals
 
@@ -68,6 +69,7 @@ public final class Gateway: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let configuration = core.configuration
+        reserveDescriptorTable(configuration)
         let client = UpstreamClient.make(configuration)
         let batch: BatchService?
         do {
@@ -128,6 +130,32 @@ public final class Gateway: Sendable {
             ]
         )
         try await serviceGroup.run()
+    }
+
+    /// Sizes the descriptor table before the first connection (`listen.reserveDescriptors`), after raising
+    /// the soft open-file limit to what the admission cap needs, within the hard limit.
+    private func reserveDescriptorTable(_ configuration: GatewayConfiguration) {
+        let maxInFlight = configuration.admission.maxInFlight
+        let needed = DescriptorTable.size(forMaxInFlight: maxInFlight, softLimit: nil)
+        let softLimit = DescriptorTable.raiseSoftLimit(to: needed)
+        let count = min(configuration.listen.reserveDescriptors ?? needed, softLimit ?? needed)
+        switch DescriptorTable.reserve(count) {
+        case .reserved(let count):
+            core.logger.debug("descriptor table reserved", metadata: ["descriptors": "\(count)"])
+        case .skipped:
+            break
+        case .failed(let errno):
+            core.logger.warning(
+                "could not reserve the descriptor table (listen.reserveDescriptors): it grows under load",
+                metadata: ["descriptors": "\(count)", "errno": "\(errno)"]
+            )
+        }
+        if let softLimit, softLimit < 2 * maxInFlight + 16 {
+            core.logger.notice(
+                "the open-file limit holds fewer than two descriptors per admitted stream (client and replica)",
+                metadata: ["ulimit -n": "\(softLimit)", "admission.maxInFlight": "\(maxInFlight)"]
+            )
+        }
     }
 
     /// Starts a graceful shutdown of a running gateway, as SIGTERM does.
