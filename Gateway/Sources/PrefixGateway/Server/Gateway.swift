@@ -1,7 +1,9 @@
 import AsyncHTTPClient
 import Hummingbird
+import HummingbirdCore
 public import Logging
 import NIOConcurrencyHelpers
+import NIOPosix
 public import PrefixRouter
 import ProcessLimits
 import ServiceLifecycle
@@ -81,23 +83,23 @@ public final class Gateway: Sendable {
         let routes = GatewayRoutes.build(core: core, batch: batch) { [self] in
             try await self.reloadFromFile()
         }
-        let app = Application(
-            router: routes,
-            server: GatewayChildChannel.builder(
-                configuration: .init(
-                    additionalChannelHandlers: [ReceiveBufferSizer()],
-                    idleTimeout: .milliseconds(Int64(configuration.listen.idleTimeoutSeconds * 1_000))
+        let server = GatewayServer(
+            host: configuration.listen.host,
+            port: configuration.listen.port,
+            backlog: configuration.listen.backlog,
+            childChannel: GatewayChildChannel(
+                http: HTTP1Channel(
+                    responder: routes.http1Responder(logger: core.logger, dates: HTTPDate()),
+                    configuration: .init(
+                        additionalChannelHandlers: [ReceiveBufferSizer()],
+                        idleTimeout: .milliseconds(Int64(configuration.listen.idleTimeoutSeconds * 1_000))
+                    )
                 ),
                 proxy: CompletionProxy(core: core, connector: UpstreamConnector(configuration))
             ),
-            configuration: ApplicationConfiguration(
-                address: .hostname(configuration.listen.host, port: configuration.listen.port),
-                serverName: nil,
-                backlog: configuration.listen.backlog,
-                reuseAddress: true
-            ),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-            logger: core.logger
+            group: .singleton,
+            logger: core.logger,
+            onListening: onListening
         )
         var services: [any Service] = [
             UpstreamClientService(client: client), HealthChecker(core: core, client: client),
@@ -109,7 +111,7 @@ public final class Gateway: Sendable {
         // Shut down in reverse order: the notifier first (refuse new requests), then the server (drain), then
         // the background services and the client.
         services.append(ExchangeDrain(core: core))  // stops after the server: lets spliced streams end
-        services.append(app)
+        services.append(server)
         services.append(ShutdownNotifier(core: core))
         var groupConfiguration = ServiceGroupConfiguration(
             services: services,

@@ -11,9 +11,9 @@ import NIOHTTPTypesHTTP1
 /// shutdown) and Hummingbird, which serves the completion endpoints in the channel and hands every other
 /// request to Hummingbird's router.
 ///
-/// Hummingbird's per-connection task starts with the connection (the server creates it) but waits only until
-/// the connection's first request: it ends at once when that request is a completion, and serves the
-/// connection as `HTTP1Channel` does otherwise.
+/// ``GatewayServer`` sets a connection up synchronously when it accepts it; no Swift task is created unless
+/// the connection's first request is for an endpoint other than the completions, and then one, which serves
+/// the connection as `HTTP1Channel` does (``handle(value:logger:)``).
 struct GatewayChildChannel: ServerChildChannel {
     /// A connection: its channel, and Hummingbird's side of it once known.
     struct Value: ServerChildChannelValue {
@@ -23,13 +23,6 @@ struct GatewayChildChannel: ServerChildChannel {
 
     let http: HTTP1Channel
     let proxy: CompletionProxy
-
-    /// A server builder for `Application(server:)`.
-    static func builder(configuration: HTTP1Channel.Configuration, proxy: CompletionProxy) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in
-            GatewayChildChannel(http: HTTP1Channel(responder: responder, configuration: configuration), proxy: proxy)
-        }
-    }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -51,6 +44,8 @@ struct GatewayChildChannel: ServerChildChannel {
         }
     }
 
+    /// Serves a connection whose first request is not a completion with Hummingbird (the conformance's
+    /// entry point; ``GatewayServer`` calls `http.handle` directly once the intake has decided).
     func handle(value: Value, logger: Logger) async {
         guard let channel = try? await value.hummingbird.get() else { return }
         await http.handle(value: channel, logger: logger)
