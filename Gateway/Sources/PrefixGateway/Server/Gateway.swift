@@ -152,7 +152,8 @@ public final class Gateway: Sendable {
                 metadata: ["descriptors": "\(count)", "errno": "\(errno)"]
             )
         }
-        if let softLimit, softLimit < 2 * maxInFlight + 16 {
+        // softLimit < 2 × maxInFlight + 16, without overflow (maxInFlight has no upper bound).
+        if let softLimit, maxInFlight > (softLimit - 16) / 2 {
             core.logger.notice(
                 "the open-file limit holds fewer than two descriptors per admitted stream (client and replica)",
                 metadata: ["ulimit -n": "\(softLimit)", "admission.maxInFlight": "\(maxInFlight)"]

@@ -112,8 +112,8 @@ struct GatewayServer: Service {
                 }
             }
             .childChannelInitializer { channel in
-                childChannel.setup(channel: channel, logger: logger).map { value in
-                    value.hummingbird.whenSuccess { hummingbird in
+                channel.eventLoop.makeCompletedFuture {
+                    try childChannel.setUp(channel, logger: logger).whenSuccess { hummingbird in
                         guard let hummingbird else { return }
                         if case .terminated = continuation.yield(hummingbird) {
                             hummingbird.channel.close(promise: nil)  // the server has stopped
